@@ -1,0 +1,59 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// The background service that removes deleted, expired and used-up files with their bytes.
+///
+/// Bytes go first, then the record, so a crash in between leaves a record whose (already
+/// missing) blob is removed again on the next pass: never a blob without a record.
+public struct Sweeper: Service {
+    let blobs: any BlobStore
+    let metadata: any MetadataStore
+    let clock: any WallClock
+    let interval: Duration
+    let logger: Logger
+
+    public init(blobs: any BlobStore, metadata: any MetadataStore, clock: any WallClock, interval: Duration, logger: Logger) {
+        self.blobs = blobs
+        self.metadata = metadata
+        self.clock = clock
+        self.interval = interval
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                try await sweepOnce()
+            } catch {
+                logger.warning("sweep failed", metadata: ["error": "\(error)"])
+            }
+            do {
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            } catch {
+                return
+            }
+        }
+    }
+
+    /// Removes everything that is due now; returns how many files were removed.
+    @discardableResult
+    public func sweepOnce() async throws -> Int {
+        var removed = 0
+        while true {
+            let batch = try await metadata.sweepable(now: clock.now, limit: 256)
+            for record in batch {
+                if record.state == .complete {
+                    // Expired or used up: hide it first, so no new download starts on it.
+                    _ = try await metadata.markDeleted(record.id)
+                }
+                try await blobs.delete(record.id)
+                try await metadata.remove(record.id)
+                removed += 1
+            }
+            if batch.count < 256 { break }
+        }
+        if removed > 0 { logger.info("swept files", metadata: ["count": "\(removed)"]) }
+        return removed
+    }
+}

@@ -1,0 +1,42 @@
+import Crypto
+
+/// The secret of a file's delete link: 128 random bits, URL-safe, case-sensitive.
+///
+/// Only its SHA-256 is stored; ``matches(hash:)`` compares in constant time.
+public struct DeleteToken: Sendable {
+    /// The token as it appears in the delete link.
+    public let rawValue: String
+
+    /// A new random token.
+    public static func random() -> DeleteToken { DeleteToken(rawValue: RandomToken.make()) }
+
+    /// Accepts any text a client presents; a malformed token simply never matches.
+    public init(rawValue: String) { self.rawValue = rawValue }
+
+    /// The hex SHA-256 kept in the metadata store instead of the token.
+    public var hash: String { Hex.encode(SHA256.hash(data: Array(rawValue.utf8))) }
+
+    /// Whether this token hashes to `storedHash`, compared without an early exit.
+    public func matches(hash storedHash: String) -> Bool {
+        let presented = Array(hash.utf8)
+        let stored = Array(storedHash.utf8)
+        guard presented.count == stored.count else { return false }
+        var difference: UInt8 = 0
+        for index in presented.indices { difference |= presented[index] ^ stored[index] }
+        return difference == 0
+    }
+}
+
+/// Lowercase hexadecimal text of bytes.
+public enum Hex {
+    private static let digits = Array("0123456789abcdef".utf8)
+
+    public static func encode(_ bytes: some Sequence<UInt8>) -> String {
+        var output: [UInt8] = []
+        for byte in bytes {
+            output.append(digits[Int(byte >> 4)])
+            output.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+}

@@ -1,0 +1,47 @@
+import NIOCore
+
+/// Where the bytes of files live: local disk now, an S3 bucket later. Knows nothing of HTTP or SQL.
+///
+/// A blob is named only by the server-made ``FileID`` of its file. Implementations report a full
+/// store as ``SluiceError/insufficientStorage``.
+public protocol BlobStore: Sendable {
+    /// Starts a new blob for `id`. Nothing is readable under `id` until the writer finishes.
+    func makeWriter(for id: FileID) async throws -> any BlobWriter
+
+    /// Hands the bytes of `range` (inclusive offsets; `nil` for everything) to `consume`, in
+    /// order, one chunk at a time. The next chunk is read only after `consume` returns, so a slow
+    /// consumer slows the reads instead of filling memory.
+    func read(
+        _ id: FileID,
+        range: ClosedRange<Int64>?,
+        into consume: (ByteBuffer) async throws -> Void
+    ) async throws
+
+    /// Removes the blob of `id`; removing a blob that does not exist is not an error.
+    func delete(_ id: FileID) async throws
+
+    /// Removes what a crash left behind (unfinished writes); returns how many were removed.
+    func removeLeftovers() async throws -> Int
+
+    /// Calls `visit` with the id of every finished blob, so start-up recovery can find blobs
+    /// without a record. Stores where a full listing is too slow may visit nothing.
+    func forEachBlob(_ visit: (FileID) async throws -> Void) async throws
+
+    /// Throws when the store cannot currently serve reads and writes.
+    func checkHealth() async throws
+}
+
+/// The write side of one blob, used by one upload at a time.
+///
+/// - Important: Call exactly one of ``finish()`` and ``abort()``.
+public protocol BlobWriter: AnyObject {
+    /// Appends `chunk`. Suspends until the store has taken it, which is what carries
+    /// backpressure from the store back to the client's socket.
+    func write(_ chunk: ByteBuffer) async throws
+
+    /// Makes every byte durable and then visible under the blob's id.
+    func finish() async throws
+
+    /// Discards everything written. Never throws; failures are logged.
+    func abort() async
+}

@@ -1,0 +1,33 @@
+import Logging
+import SQLiteKit
+import SQLiteNIO
+import SluiceCore
+
+/// The embedded SQLite database file with the ``SQLMetadataStore`` on it.
+public struct SQLiteMetadata: Sendable {
+    /// The metadata store over this file.
+    public let store: SQLMetadataStore
+    private let connection: SQLiteConnection
+
+    /// Opens (creating if needed) the database at `path` in WAL mode with full fsync on commit,
+    /// so an acknowledged upload survives a power loss, and brings its schema up to date.
+    public static func open(path: String, logger: Logger) async throws -> SQLiteMetadata {
+        let connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+        do {
+            for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA busy_timeout=5000"] {
+                _ = try await connection.query(pragma)
+            }
+            let store = SQLMetadataStore(database: connection.sql())
+            try await store.migrate()
+            return SQLiteMetadata(store: store, connection: connection)
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+    }
+
+    /// Closes the database; the store must not be used afterwards.
+    public func close() async throws {
+        try await connection.close()
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import SQLKit
+
+/// The versioned schema: each migration runs once, in order, recorded in `schema_migrations`.
+///
+/// Statements use only types both SQLite and PostgreSQL understand.
+enum SchemaMigrations {
+    /// Every migration ever released, oldest first. Never edit a released one; append.
+    static let all: [(version: Int, statements: [String])] = [
+        (
+            1,
+            [
+                """
+                CREATE TABLE files (
+                    id TEXT PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    content_type TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    size BIGINT NOT NULL,
+                    sha256 TEXT,
+                    delete_token_hash TEXT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    completed_at BIGINT,
+                    expires_at BIGINT,
+                    max_downloads BIGINT,
+                    downloads BIGINT NOT NULL DEFAULT 0,
+                    active_downloads BIGINT NOT NULL DEFAULT 0
+                )
+                """,
+                "CREATE INDEX files_state ON files (state)",
+                "CREATE INDEX files_expires_at ON files (expires_at)",
+            ]
+        )
+    ]
+
+    static func apply(to database: any SQLDatabase) async throws {
+        try await database.raw(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)"
+        ).run()
+        let applied = Set(try await database.raw("SELECT version FROM schema_migrations").all(decodingColumn: "version", as: Int.self))
+        for migration in all where !applied.contains(migration.version) {
+            try await database.withSession { session in
+                try await session.raw("BEGIN").run()
+                do {
+                    for statement in migration.statements {
+                        try await session.raw(SQLQueryString(statement)).run()
+                    }
+                    try await session.raw(
+                        "INSERT INTO schema_migrations (version, applied_at) VALUES (\(bind: migration.version), \(bind: Millis(Date()).value))"
+                    ).run()
+                    try await session.raw("COMMIT").run()
+                } catch {
+                    try? await session.raw("ROLLBACK").run()
+                    throw error
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import NIOFileSystem
+import Prometheus
+import ServiceLifecycle
+import SluiceCore
+import SluiceMetadata
+import SluiceStorage
+
+/// Builds the whole server from `configuration`: stores, routes, connection guards and the
+/// background services. `main` and the tests both start the server through this one function.
+public func buildApplication(
+    _ configuration: ServerConfiguration,
+    logger: Logger,
+    metricsRegistry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+    onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+) async throws -> some ApplicationProtocol {
+    let stores = try await Stores.open(configuration, logger: logger)
+    let pipeline = UploadPipeline(
+        blobs: stores.blobs, metadata: stores.metadata, clock: configuration.clock,
+        maxUploadSize: configuration.maxUploadSize)
+    let links = LinkBuilder(publicURL: configuration.publicURL)
+
+    let router = Router(context: BasicRequestContext.self)
+    router.middlewares.add(RequestLogMiddleware(logger: logger))
+    router.middlewares.add(MetricsMiddleware())
+    router.middlewares.add(ErrorMiddleware(logger: logger))
+    UploadRoutes(pipeline: pipeline, links: links).register(on: router)
+    DownloadRoutes(blobs: stores.blobs, metadata: stores.metadata, clock: configuration.clock, links: links)
+        .register(on: router)
+    DeleteRoutes(blobs: stores.blobs, metadata: stores.metadata, clock: configuration.clock, logger: logger)
+        .register(on: router)
+    OperationsRoutes(blobs: stores.blobs, metadata: stores.metadata, links: links, registry: metricsRegistry)
+        .register(on: router)
+
+    let maxUploadSize = configuration.maxUploadSize
+    let headerTimeout = TimeAmount(configuration.headerTimeout)
+    var app = Application(
+        router: router,
+        server: .http1(
+            configuration: .init(
+                additionalChannelHandlers: [
+                    RequestGuardHandler(maxUploadSize: maxUploadSize, headerTimeout: headerTimeout)
+                ],
+                idleTimeout: TimeAmount(configuration.idleTimeout),
+                httpDecoderConfiguration: .init(maxHeaderFieldSize: 16 * 1024, maxHeaderListSize: 64 * 1024, maxHeaderFieldCount: 100)
+            )),
+        configuration: .init(
+            address: .hostname(configuration.host, port: configuration.port), serverName: "sluice",
+            reuseAddress: true),
+        services: [
+            Sweeper(
+                blobs: stores.blobs, metadata: stores.metadata, clock: configuration.clock,
+                interval: configuration.sweepInterval, logger: logger),
+            stores.closer,
+        ],
+        onServerRunning: onServerRunning,
+        logger: logger
+    )
+    let recovery = StartupRecovery(blobs: stores.blobs, metadata: stores.metadata, logger: logger)
+    app.beforeServerStarts { _ = try await recovery.run() }
+    return app
+}

@@ -1,0 +1,134 @@
+import HTTPTypes
+import NIOCore
+import NIOHTTPTypes
+
+/// Sits between the HTTP codec and Hummingbird on every connection and enforces what the
+/// framework leaves open:
+///
+/// - answers `Expect: 100-continue` (Hummingbird never does, so `curl -T` would stall 1 s),
+///   except for a `PUT` whose Content-Length is already over the upload limit: that one gets
+///   its 413 without the client ever sending the body;
+/// - a response sent before the request body ended (an error such as 413 mid-upload) gets
+///   `Connection: close`; the connection then reads and discards what the client is still
+///   sending for a short while, so the client sees the answer instead of a reset, and closes;
+/// - a request's header block must arrive within `headerTimeout` of the connection opening or
+///   the previous response ending, so a slow-loris client cannot hold a connection.
+final class RequestGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+
+    /// How long a rejected body is read and discarded before the connection closes.
+    static let lingerTime = TimeAmount.seconds(2)
+    /// How much of a rejected body is read before the connection closes anyway.
+    static let lingerBytes = 64 * 1024 * 1024
+
+    private let maxUploadSize: Int64
+    private let headerTimeout: TimeAmount
+    private var requestBodyOpen = false
+    private var requestsReceived = 0
+    private var responsesSent = 0
+    private var closeAfterResponse = false
+    private var discarding = false
+    private var discardedBytes = 0
+    private var headerDeadline: Scheduled<Void>?
+
+    init(maxUploadSize: Int64, headerTimeout: TimeAmount) {
+        self.maxUploadSize = maxUploadSize
+        self.headerTimeout = headerTimeout
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { startHeaderDeadline(context: context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        startHeaderDeadline(context: context)
+        context.fireChannelActive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        headerDeadline?.cancel()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let part = unwrapInboundIn(data)
+        if discarding {
+            switch part {
+            case .head: break
+            case .body(let buffer):
+                discardedBytes += buffer.readableBytes
+                if discardedBytes > Self.lingerBytes { context.close(promise: nil) }
+            case .end: context.close(promise: nil)
+            }
+            return
+        }
+        switch part {
+        case .head(let head):
+            headerDeadline?.cancel()
+            headerDeadline = nil
+            requestBodyOpen = true
+            requestsReceived += 1
+            if head.headerFields[.expect]?.lowercased() == "100-continue", !isRejectedUpFront(head) {
+                context.writeAndFlush(wrapOutboundOut(.head(HTTPResponse(status: .continue))), promise: nil)
+            }
+        case .body:
+            break
+        case .end:
+            requestBodyOpen = false
+        }
+        context.fireChannelRead(data)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if discarding { context.read() }
+        context.fireChannelReadComplete()
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        switch unwrapOutboundIn(data) {
+        case .head(var response) where requestBodyOpen && response.status.kind != .informational:
+            closeAfterResponse = true
+            response.headerFields[.connection] = "close"
+            context.write(wrapOutboundOut(.head(response)), promise: promise)
+        case .end where closeAfterResponse:
+            context.write(data, promise: promise)
+            context.flush()
+            startDiscarding(context: context)
+        case .end:
+            context.write(data, promise: promise)
+            responsesSent += 1
+            if responsesSent == requestsReceived { startHeaderDeadline(context: context) }
+        default:
+            context.write(data, promise: promise)
+        }
+    }
+
+    /// Whether the route will refuse this request before reading its body, so no 100 is sent.
+    private func isRejectedUpFront(_ head: HTTPRequest) -> Bool {
+        guard head.method == .put, let length = head.headerFields[.contentLength].flatMap({ Int64($0) }) else {
+            return false
+        }
+        return length > maxUploadSize
+    }
+
+    private func startDiscarding(context: ChannelHandlerContext) {
+        discarding = true
+        if !requestBodyOpen {
+            context.close(promise: nil)
+            return
+        }
+        context.eventLoop.assumeIsolated().scheduleTask(in: Self.lingerTime) {
+            context.close(promise: nil)
+        }
+        context.read()
+    }
+
+    private func startHeaderDeadline(context: ChannelHandlerContext) {
+        headerDeadline?.cancel()
+        headerDeadline = context.eventLoop.assumeIsolated().scheduleTask(in: headerTimeout) {
+            context.close(promise: nil)
+        }
+    }
+}

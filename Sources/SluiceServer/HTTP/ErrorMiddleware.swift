@@ -1,0 +1,98 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import SluiceCore
+
+/// THE place where errors become HTTP responses: every ``SluiceError`` case gets its status
+/// here, framework errors keep theirs, and anything else is a bug, logged and answered 500.
+///
+/// Bodies are a short plain-text line, or `{"error": "..."}` when the client accepts JSON.
+struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    let logger: Logger
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as SluiceError {
+            return Self.response(for: error, request: request)
+        } catch let error as any HTTPResponseError {
+            return try error.response(from: request, context: context)
+        } catch {
+            logger.error("unexpected error", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+            return Self.errorResponse(.internalServerError, message: "internal error", request: request)
+        }
+    }
+
+    static func response(for error: SluiceError, request: Request) -> Response {
+        var headers = HTTPFields()
+        let status: HTTPResponse.Status
+        let message: String
+        switch error {
+        case .badRequest(let text):
+            (status, message) = (.badRequest, text)
+        case .notFound(let reason):
+            (status, message) = (.notFound, reason)
+        case .tooLarge(let limit):
+            (status, message) = (.contentTooLarge, "file too large: the limit is \(limit) bytes")
+        case .lengthRequired:
+            (status, message) = (.lengthRequired, "length required")
+        case .unsupportedMediaType(let text):
+            (status, message) = (.unsupportedMediaType, text)
+        case .rangeNotSatisfiable(let size):
+            headers[.contentRange] = "bytes */\(size)"
+            (status, message) = (.rangeNotSatisfiable, "range not satisfiable")
+        case .progressKeyInUse:
+            (status, message) = (.conflict, "progress key already in use")
+        case .clientDisconnected:
+            (status, message) = (.badRequest, "request body incomplete")
+        case .insufficientStorage:
+            (status, message) = (.init(code: 507, reasonPhrase: "Insufficient Storage"), "out of storage")
+        case .unavailable(let text):
+            (status, message) = (.serviceUnavailable, text)
+        }
+        return errorResponse(status, message: message, request: request, headers: headers)
+    }
+
+    static func errorResponse(
+        _ status: HTTPResponse.Status, message: String, request: Request, headers: HTTPFields = [:]
+    ) -> Response {
+        var headers = headers
+        let body: String
+        if ContentNegotiation.wantsJSON(request) {
+            headers[.contentType] = "application/json"
+            body = (try? JSONResponse.encode(["error": message])) ?? "{}"
+        } else {
+            headers[.contentType] = "text/plain; charset=utf-8"
+            body = message + "\n"
+        }
+        if request.method == .head {
+            return Response(status: status, headers: headers)
+        }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+}
+
+/// Reads what a client will accept.
+enum ContentNegotiation {
+    /// Whether the `Accept` header asks for JSON.
+    static func wantsJSON(_ request: Request) -> Bool {
+        request.headers[values: .accept].contains { $0.lowercased().contains("application/json") }
+    }
+}
+
+/// JSON encoding shared by every JSON body.
+enum JSONResponse {
+    static func encode(_ value: some Encodable) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    static func response(_ status: HTTPResponse.Status, _ value: some Encodable, headers: HTTPFields = [:]) throws -> Response {
+        var headers = headers
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: try encode(value) + "\n")))
+    }
+}

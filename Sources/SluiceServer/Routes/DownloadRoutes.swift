@@ -1,0 +1,99 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import SluiceCore
+
+/// `GET`/`HEAD /{id}` and `/{id}/{name}`: streamed downloads with ranges, conditional requests,
+/// `?info=1`, `?inline=1`, and download limits.
+struct DownloadRoutes: Sendable {
+    let blobs: any BlobStore
+    let metadata: any MetadataStore
+    let clock: any WallClock
+    let links: LinkBuilder
+
+    func register(on router: Router<some RequestContext>) {
+        router.get("/:id") { request, context in try await download(request, id: context.parameters.get("id")) }
+        router.get("/:id/:name") { request, context in try await download(request, id: context.parameters.get("id")) }
+    }
+
+    func download(_ request: Request, id rawID: String?) async throws -> Response {
+        guard let id = rawID.flatMap(FileID.init) else { throw SluiceError.notFound("not found") }
+        guard let record = try await metadata.find(id) else { throw SluiceError.notFound("not found") }
+        if let reason = record.unavailability(at: clock.now) { throw SluiceError.notFound(reason.rawValue) }
+
+        if request.uri.queryParameters["info"] == "1" {
+            let json = FileJSON(
+                record: record, url: links.fileURL(base: try links.base(for: request), record: record), includeInfo: true)
+            return try JSONResponse.response(.ok, json)
+        }
+
+        let sha256 = record.sha256 ?? ""
+        let etag = FileHeaders.etag(sha256: sha256)
+        let lastModified = record.completedAt ?? record.createdAt
+        var headers = HTTPFields()
+        headers[.eTag] = etag
+        headers[.lastModified] = HTTPDate.format(lastModified)
+        headers[.acceptRanges] = "bytes"
+        headers[FileHeaders.reprDigest] = FileHeaders.reprDigest(sha256: sha256)
+        headers[.cacheControl] = "private, no-transform"
+
+        let decision = DownloadDecision.decide(
+            method: request.method, headers: request.headers, size: record.size, etag: etag, lastModified: lastModified)
+        switch decision {
+        case .notModified:
+            return Response(status: .notModified, headers: headers)
+        case .unsatisfiable:
+            throw SluiceError.rangeNotSatisfiable(size: record.size)
+        case .partial(let range):
+            addRepresentationHeaders(&headers, record: record, request: request)
+            headers[.contentRange] = "bytes \(range.first)-\(range.last)/\(record.size)"
+            return stream(record, range: range.first...range.last, status: .partialContent, headers: headers, request: request, slot: false)
+        case .full:
+            addRepresentationHeaders(&headers, record: record, request: request)
+            var holdsSlot = false
+            if request.method == .get, record.maxDownloads != nil {
+                guard try await metadata.reserveDownload(id, now: clock.now) else {
+                    throw SluiceError.notFound(FileRecord.Unavailability.usedUp.rawValue)
+                }
+                holdsSlot = true
+            }
+            let range = record.size > 0 ? 0...(record.size - 1) : nil
+            return stream(record, range: range, status: .ok, headers: headers, request: request, slot: holdsSlot)
+        }
+    }
+
+    private func addRepresentationHeaders(_ headers: inout HTTPFields, record: FileRecord, request: Request) {
+        headers[.contentType] = record.contentType
+        let disposition: ContentDisposition.Kind = request.uri.queryParameters["inline"] == "1" ? .inline : .attachment
+        headers[.contentDisposition] = ContentDisposition.value(disposition: disposition, filename: record.name)
+    }
+
+    /// The response whose body streams `range` from storage. When `slot` is held it is spent
+    /// if the last byte went out and given back otherwise.
+    private func stream(
+        _ record: FileRecord, range: ClosedRange<Int64>?, status: HTTPResponse.Status, headers: HTTPFields,
+        request: Request, slot: Bool
+    ) -> Response {
+        let length = range.map { Int($0.count) } ?? 0
+        guard request.method != .head, let range else {
+            var headers = headers
+            headers[.contentLength] = String(length)
+            return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer()))
+        }
+        let blobs = self.blobs
+        let metadata = self.metadata
+        let body = ResponseBody(contentLength: length) { writer in
+            do {
+                try await blobs.read(record.id, range: range) { chunk in try await writer.write(chunk) }
+                try await writer.finish(nil)
+            } catch {
+                if slot { try? await metadata.releaseDownload(record.id, completed: false) }
+                throw error
+            }
+            if slot { try await metadata.releaseDownload(record.id, completed: true) }
+        }
+        return Response(status: status, headers: headers, body: body)
+    }
+}

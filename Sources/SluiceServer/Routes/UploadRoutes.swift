@@ -1,0 +1,165 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import SluiceCore
+
+/// `PUT /{filename}` (curl's `-T`) and `POST /` (browser forms): the two ways to upload.
+struct UploadRoutes: Sendable {
+    let pipeline: UploadPipeline
+    let links: LinkBuilder
+    /// Largest value of a non-file form field.
+    static let maxFieldBytes = 1024
+
+    func register(on router: Router<some RequestContext>) {
+        router.put("/") { request, _ in try await put(request, rawName: nil) }
+        // The router allows one parameter name per path position and GET calls the first
+        // segment `id`; for a PUT that segment is the file name.
+        router.put("/:id") { request, context in try await put(request, rawName: context.parameters.get("id")) }
+        router.post("/") { request, _ in try await post(request) }
+    }
+
+    func put(_ request: Request, rawName: String?) async throws -> Response {
+        let base = try links.base(for: request)
+        let limits = try UploadLimitsParser.limits(from: request.headers)
+        _ = try UploadLimitsParser.progressID(from: request.headers)
+        let name = try rawName.map(FileName.fromPathSegment)
+        let declaredLength = try RequestBodyReader.declared(request)
+        if let declaredLength, declaredLength > pipeline.maxUploadSize {
+            throw SluiceError.tooLarge(limit: pipeline.maxUploadSize)
+        }
+        let session = try await pipeline.begin(
+            UploadOptions(name: name, contentType: MediaType.forFilename(name ?? "")))
+        do {
+            try await RequestBodyReader.forEachChunk(of: request) { try await session.write($0) }
+            if let declaredLength, session.received != declaredLength { throw SluiceError.clientDisconnected }
+            let stored = try await session.finish(limits)
+            return try created([stored], base: base, request: request)
+        } catch {
+            await session.abort()
+            throw error
+        }
+    }
+
+    func post(_ request: Request) async throws -> Response {
+        let base = try links.base(for: request)
+        var limits = try UploadLimitsParser.limits(from: request.headers)
+        _ = try UploadLimitsParser.progressID(from: request.headers)
+        guard let boundary = request.headers[.contentType].flatMap(MultipartBoundary.parse(contentType:)) else {
+            throw SluiceError.unsupportedMediaType("POST / takes multipart/form-data with a boundary")
+        }
+        var form = FormUpload(pipeline: pipeline, parser: MultipartParser(boundary: boundary))
+        do {
+            try await RequestBodyReader.forEachChunk(of: request) { try await form.consume($0) }
+            try form.finishInput()
+            if let text = form.fields["maxDownloads"] { limits.maxDownloads = try UploadLimitsParser.parseMaxDownloads(text) }
+            if let text = form.fields["maxDays"] { limits.maxDays = try UploadLimitsParser.parseMaxDays(text) }
+            guard !form.sealed.isEmpty else { throw SluiceError.badRequest("the form holds no file") }
+            var stored: [StoredFile] = []
+            for session in form.sealed {
+                stored.append(try await session.commit(limits))
+            }
+            return try created(stored, base: base, request: request)
+        } catch {
+            await form.abortAll()
+            throw error
+        }
+    }
+
+    /// The 201 answer: links one a line (or JSON), and for a single file `Location`,
+    /// `X-Url-Delete` and `Repr-Digest`.
+    private func created(_ files: [StoredFile], base: String, request: Request) throws -> Response {
+        let json = files.map { file in
+            FileJSON(
+                record: file.record, url: links.fileURL(base: base, record: file.record),
+                deleteURL: links.deleteURL(base: base, record: file.record, token: file.deleteToken))
+        }
+        var headers = HTTPFields()
+        if let first = files.first, let firstJSON = json.first {
+            headers[.location] = firstJSON.url
+            headers[FileHeaders.deleteURL] = firstJSON.deleteURL
+            headers[FileHeaders.reprDigest] = FileHeaders.reprDigest(sha256: first.record.sha256 ?? "")
+        }
+        let isForm = request.method == .post
+        if ContentNegotiation.wantsJSON(request) {
+            return isForm ? try JSONResponse.response(.created, json, headers: headers) : try JSONResponse.response(.created, json[0], headers: headers)
+        }
+        headers[.contentType] = "text/plain; charset=utf-8"
+        let body = json.map { $0.url + "\n" }.joined()
+        return Response(status: .created, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+}
+
+/// The state of one multipart upload: the file being written, the files already sealed, and
+/// the small text fields.
+private struct FormUpload {
+    let pipeline: UploadPipeline
+    var parser: MultipartParser
+    var current: UploadSession?
+    var skippingPart = false
+    var field: (name: String, value: ByteBuffer)?
+    var fields: [String: String] = [:]
+    var sealed: [UploadSession] = []
+
+    mutating func consume(_ chunk: ByteBuffer) async throws {
+        parser.append(chunk)
+        while let event = try nextEvent() {
+            switch event {
+            case .partBegin(let headers):
+                if let filename = headers.filename {
+                    // A file input left empty sends a part with an empty filename: skip it.
+                    skippingPart = filename.isEmpty
+                    if !skippingPart {
+                        let name = try FileName.validated(filename)
+                        current = try await pipeline.begin(
+                            UploadOptions(name: name, contentType: MediaType.forFilename(name)))
+                    }
+                } else {
+                    field = (headers.name ?? "", ByteBuffer())
+                }
+            case .body(var bytes):
+                if let current {
+                    try await current.write(bytes)
+                } else if field != nil {
+                    guard field!.value.readableBytes + bytes.readableBytes <= UploadRoutes.maxFieldBytes else {
+                        throw SluiceError.badRequest("form field \(field!.name) is too long")
+                    }
+                    field!.value.writeBuffer(&bytes)
+                }
+            case .partEnd:
+                if let session = current {
+                    current = nil
+                    try await session.seal()
+                    sealed.append(session)
+                } else if let done = field {
+                    fields[done.name] = String(buffer: done.value)
+                    field = nil
+                }
+                skippingPart = false
+            case .end:
+                return
+            }
+        }
+    }
+
+    mutating func finishInput() throws {
+        do {
+            try parser.finish()
+        } catch {
+            throw SluiceError.badRequest("malformed multipart body: \(error)")
+        }
+    }
+
+    func abortAll() async {
+        await current?.abort()
+        for session in sealed { await session.abort() }
+    }
+
+    private mutating func nextEvent() throws -> MultipartEvent? {
+        do {
+            return try parser.next()
+        } catch {
+            throw SluiceError.badRequest("malformed multipart body: \(error)")
+        }
+    }
+}

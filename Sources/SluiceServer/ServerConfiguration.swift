@@ -1,0 +1,31 @@
+import Foundation
+import Logging
+import SluiceCore
+
+/// Everything the server needs to know, passed down from the command line; nothing below this
+/// reads the environment.
+public struct ServerConfiguration: Sendable {
+    public var host = "0.0.0.0"
+    public var port = 8080
+    /// Holds the SQLite file and the blobs on the embedded default.
+    public var dataDirectory = "./sluice-data"
+    /// `BASE` of every link; without it `http://` and the request's Host.
+    public var publicURL: String?
+    /// The largest file accepted, in bytes (an upload of exactly this size is accepted).
+    public var maxUploadSize: Int64 = 1 << 40
+    /// Where metadata lives: `nil` for the SQLite file in the data directory.
+    public var database: String?
+    /// Where bytes live: `nil` for the data directory's `blobs/`.
+    public var storage: String?
+    public var logLevel: Logger.Level = .info
+    /// A connection that sends nothing for this long is closed (slow or dead clients).
+    public var idleTimeout: Duration = .seconds(60)
+    /// A request's header block must arrive within this time (slow-loris).
+    public var headerTimeout: Duration = .seconds(30)
+    /// How often expired and used-up files are removed.
+    public var sweepInterval: Duration = .seconds(30)
+    /// The source of "now"; tests replace it.
+    public var clock: any WallClock = SystemWallClock()
+
+    public init() {}
+}

@@ -1,0 +1,132 @@
+import Logging
+import NIOCore
+import NIOFileSystem
+import SluiceCore
+
+/// A ``BlobStore`` on the local disk, under one root directory:
+///
+/// ```
+/// root/blobs/Ab/AbCd…   finished blobs, fanned out by the first two characters of the id
+/// root/tmp/AbCd…-RND    writes in progress; never visible under blobs/ until finished
+/// ```
+///
+/// A write goes to `tmp/`, is fsynced, renamed into `blobs/`, and the directory is fsynced, so a
+/// finished blob survives a crash and an unfinished one is never mistaken for it.
+public struct LocalBlobStore: BlobStore {
+    let root: FilePath
+    let fileSystem: FileSystem
+    let logger: Logger
+    /// Size of the chunks handed to readers.
+    let readChunkSize: Int
+
+    var blobsDirectory: FilePath { root.appending("blobs") }
+    var temporaryDirectory: FilePath { root.appending("tmp") }
+
+    /// Creates the store's directories under `root` when they are missing.
+    public init(root: FilePath, logger: Logger, readChunkSize: Int = 256 * 1024) async throws {
+        self.root = root
+        self.fileSystem = .shared
+        self.logger = logger
+        self.readChunkSize = readChunkSize
+        for directory in [blobsDirectory, temporaryDirectory] {
+            try await LocalBlobStore.createDirectoryIfMissing(directory, fileSystem: fileSystem)
+        }
+    }
+
+    func blobPath(_ id: FileID) -> FilePath {
+        blobsDirectory.appending(String(id.rawValue.prefix(2))).appending(id.rawValue)
+    }
+
+    public func makeWriter(for id: FileID) async throws -> any BlobWriter {
+        let temporary = temporaryDirectory.appending("\(id.rawValue)-\(FileID.random().rawValue)")
+        let handle = try await LocalBlobStore.mapErrors {
+            try await fileSystem.openFile(forWritingAt: temporary, options: .newFile(replaceExisting: false))
+        }
+        return LocalBlobWriter(
+            handle: handle, temporaryPath: temporary, finalPath: blobPath(id), fileSystem: fileSystem, logger: logger)
+    }
+
+    public func read(
+        _ id: FileID,
+        range: ClosedRange<Int64>?,
+        into consume: (ByteBuffer) async throws -> Void
+    ) async throws {
+        try await fileSystem.withFileHandle(forReadingAt: blobPath(id)) { handle in
+            let chunks: FileChunks
+            if let range {
+                chunks = handle.readChunks(in: range, chunkLength: .bytes(Int64(readChunkSize)))
+            } else {
+                chunks = handle.readChunks(chunkLength: .bytes(Int64(readChunkSize)))
+            }
+            for try await chunk in chunks {
+                try await consume(chunk)
+            }
+        }
+    }
+
+    public func delete(_ id: FileID) async throws {
+        try await fileSystem.removeItem(at: blobPath(id), strategy: .platformDefault, recursively: false)
+    }
+
+    public func removeLeftovers() async throws -> Int {
+        var removed = 0
+        let entries = try await fileSystem.withDirectoryHandle(atPath: temporaryDirectory) { directory in
+            try await directory.listContents().reduce(into: [FilePath]()) { $0.append($1.path) }
+        }
+        for path in entries {
+            try await fileSystem.removeItem(at: path, strategy: .platformDefault, recursively: true)
+            removed += 1
+        }
+        return removed
+    }
+
+    public func forEachBlob(_ visit: (FileID) async throws -> Void) async throws {
+        let fanOut = try await fileSystem.withDirectoryHandle(atPath: blobsDirectory) { directory in
+            try await directory.listContents().reduce(into: [FilePath]()) { $0.append($1.path) }
+        }
+        for subdirectory in fanOut {
+            let names = try await fileSystem.withDirectoryHandle(atPath: subdirectory) { directory in
+                try await directory.listContents().reduce(into: [String]()) { $0.append($1.name.string) }
+            }
+            for name in names {
+                if let id = FileID(name) {
+                    try await visit(id)
+                } else {
+                    logger.warning("ignoring a stray file among the blobs", metadata: ["name": "\(name)"])
+                }
+            }
+        }
+    }
+
+    public func checkHealth() async throws {
+        guard let info = try await fileSystem.info(forFileAt: blobsDirectory), info.type == .directory else {
+            throw SluiceError.unavailable("blob directory \(blobsDirectory) is missing")
+        }
+    }
+
+    static func createDirectoryIfMissing(_ path: FilePath, fileSystem: FileSystem) async throws {
+        if try await fileSystem.info(forFileAt: path) == nil {
+            try await fileSystem.createDirectory(at: path, withIntermediateDirectories: true)
+        }
+    }
+
+    /// Runs `body`, turning a full disk into ``SluiceError/insufficientStorage``.
+    static func mapErrors<Result>(_ body: () async throws -> Result) async throws -> Result {
+        do {
+            return try await body()
+        } catch let error as FileSystemError {
+            throw isOutOfSpace(error) ? SluiceError.insufficientStorage : error
+        }
+    }
+
+    private static func isOutOfSpace(_ error: FileSystemError) -> Bool {
+        var cause: (any Error)? = error
+        while let current = cause {
+            if let call = current as? FileSystemError.SystemCallError {
+                return call.errno == .noSpace || call.errno == .diskQuotaExceeded
+            }
+            cause = (current as? FileSystemError)?.cause
+        }
+        return false
+    }
+}

@@ -1,0 +1,77 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import Metrics
+import Prometheus
+import SluiceCore
+import SluiceServer
+
+/// The `sluice` command line.
+@main
+struct SluiceCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sluice",
+        abstract: "An asynchronous file host: upload a file, get a link.",
+        subcommands: [Serve.self],
+        defaultSubcommand: Serve.self
+    )
+}
+
+/// `sluice serve`: runs the file host. Every flag also reads `SLUICE_<FLAG>` from the environment.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the file host.")
+
+    @Option(help: "Address to listen on (SLUICE_HOST). [default: 0.0.0.0]")
+    var host: String?
+    @Option(help: "Port to listen on (SLUICE_PORT). [default: 8080]")
+    var port: Int?
+    @Option(help: "Directory for the SQLite file and the blobs (SLUICE_DATA_DIR). [default: ./sluice-data]")
+    var dataDir: String?
+    @Option(help: "BASE of every link, e.g. https://example.org/files (SLUICE_PUBLIC_URL). [default: http:// and the Host header]")
+    var publicURL: String?
+    @Option(help: "Largest file: bytes, or a number with KB/MB/GB/TB (powers of 1000) or KiB/MiB/GiB/TiB (SLUICE_MAX_UPLOAD_SIZE). [default: 1TiB]")
+    var maxUploadSize: String?
+    @Option(help: "Metadata database: a SQLite file path (SLUICE_DATABASE). [default: DATA_DIR/sluice.sqlite]")
+    var database: String?
+    @Option(help: "Blob storage: a directory (SLUICE_STORAGE). [default: DATA_DIR]")
+    var storage: String?
+    @Option(help: "trace, debug, info, notice, warning, error or critical (SLUICE_LOG_LEVEL). [default: info]")
+    var logLevel: String?
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        func value(_ option: String?, _ name: String) -> String? { option ?? environment["SLUICE_\(name)"] }
+
+        var configuration = ServerConfiguration()
+        if let host = value(host, "HOST") { configuration.host = host }
+        if let text = value(port.map(String.init), "PORT") {
+            guard let port = Int(text), (0...65535).contains(port) else { throw ValidationError("invalid port: \(text)") }
+            configuration.port = port
+        }
+        if let dataDir = value(dataDir, "DATA_DIR") { configuration.dataDirectory = dataDir }
+        configuration.publicURL = value(publicURL, "PUBLIC_URL")
+        if let text = value(maxUploadSize, "MAX_UPLOAD_SIZE") {
+            guard let size = ByteSize.parse(text), size > 0 else { throw ValidationError("invalid --max-upload-size: \(text)") }
+            configuration.maxUploadSize = size
+        }
+        configuration.database = value(database, "DATABASE")
+        configuration.storage = value(storage, "STORAGE")
+        if let text = value(logLevel, "LOG_LEVEL") {
+            guard let level = Logger.Level(rawValue: text.lowercased()) else { throw ValidationError("invalid log level: \(text)") }
+            configuration.logLevel = level
+        }
+
+        let level = configuration.logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardOutput(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let logger = Logger(label: "sluice")
+        let app = try await buildApplication(configuration, logger: logger, metricsRegistry: registry)
+        try await app.runService()
+    }
+}

@@ -14,8 +14,10 @@ struct DownloadRoutes: Sendable {
     let links: LinkBuilder
 
     func register(on router: Router<some RequestContext>) {
-        router.get("/:id") { request, context in try await download(request, id: context.parameters.get("id")) }
-        router.get("/:id/:name") { request, context in try await download(request, id: context.parameters.get("id")) }
+        for path in ["/:id", "/:id/:name"] {
+            router.get(RouterPath(path)) { request, context in try await download(request, id: context.parameters.get("id")) }
+            router.head(RouterPath(path)) { request, context in try await download(request, id: context.parameters.get("id")) }
+        }
     }
 
     func download(_ request: Request, id rawID: String?) async throws -> Response {

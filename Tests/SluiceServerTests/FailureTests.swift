@@ -1,0 +1,138 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import SluiceServer
+import Testing
+
+/// API.md "Errors": failures leave nothing behind, limits hold, and hostile clients are cut off.
+@Suite struct FailureTests {
+    @Test func aClientThatDisconnectsMidBodyLeavesNothing() async throws {
+        try await LiveServer.run { server in
+            let connection = try await RawConnection(port: server.port)
+            try await connection.send("PUT /cut.bin HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 10000000\r\n\r\n")
+            try await connection.send(testBytes(3_000_000))
+            try await waitUntil { try server.storedFiles().count == 1 }
+            await connection.close()
+            try await waitUntil { try server.storedFiles().isEmpty }
+            try await waitUntil { try await server.rowCount() == 0 }
+        }
+    }
+
+    @Test func tooLargeByContentLengthIsRefusedBeforeTheBodyIsSent() async throws {
+        try await LiveServer.run(configure: { $0.maxUploadSize = 1000 }) { server in
+            let connection = try await RawConnection(port: server.port)
+            try await connection.send(
+                "PUT /big.bin HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1001\r\nExpect: 100-continue\r\n\r\n")
+            let answer = try await connection.waitUntilClosed(timeout: .seconds(5))
+            #expect(answer.text.hasPrefix("HTTP/1.1 413"))
+            #expect(!answer.text.contains("100 Continue"))
+            #expect(answer.closed)
+            await connection.close()
+        }
+    }
+
+    @Test func expectContinueIsAnswered() async throws {
+        try await LiveServer.run { server in
+            let connection = try await RawConnection(port: server.port)
+            try await connection.send(
+                "PUT /ok.bin HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+            let interim = try await connection.read(until: "\r\n\r\n", timeout: .milliseconds(500))
+            #expect(interim.hasPrefix("HTTP/1.1 100 Continue"))
+            try await connection.send("hello")
+            #expect(try await connection.read(until: "201 Created").contains("201 Created"))
+            await connection.close()
+        }
+    }
+
+    @Test func aTooLargeChunkedBodyGetsAReadable413() async throws {
+        try await LiveServer.run(configure: { $0.maxUploadSize = 100_000 }) { server in
+            let connection = try await RawConnection(port: server.port)
+            try await connection.send("PUT /big.bin HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n")
+            let chunk = Array(String(64 * 1024, radix: 16).utf8) + Array("\r\n".utf8) + testBytes(64 * 1024) + Array("\r\n".utf8)
+            for _ in 0..<4 { try await connection.send(chunk) }
+            let answer = try await connection.read(until: "too large")
+            #expect(answer.hasPrefix("HTTP/1.1 413"))
+            #expect(answer.lowercased().contains("connection: close"))
+            #expect(try await connection.waitUntilClosed(timeout: .seconds(5)).closed)
+            await connection.close()
+            #expect(try server.storedFiles().isEmpty)
+            #expect(try await server.rowCount() == 0)
+        }
+    }
+
+    @Test func aSlowLorisIsCutOff() async throws {
+        try await LiveServer.run(configure: { $0.headerTimeout = .milliseconds(500) }) { server in
+            let connection = try await RawConnection(port: server.port)
+            for piece in ["GET /healthz HTTP/1.1\r\n", "Host: 127.0.0.1\r\n", "X-Slow: 1\r\n", "X-Slow: 2\r\n"] {
+                try await connection.send(piece)
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            let answer = try await connection.waitUntilClosed(timeout: .seconds(3))
+            #expect(answer.closed)
+            #expect(answer.text.isEmpty)
+            await connection.close()
+        }
+    }
+
+    @Test func anIdleBodyIsCutOffAndLeavesNothing() async throws {
+        try await LiveServer.run(configure: { $0.idleTimeout = .milliseconds(500) }) { server in
+            let connection = try await RawConnection(port: server.port)
+            try await connection.send("PUT /idle.bin HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\nabc")
+            #expect(try await connection.waitUntilClosed(timeout: .seconds(5)).closed)
+            await connection.close()
+            try await waitUntil { try await server.rowCount() == 0 }
+            #expect(try server.storedFiles().isEmpty)
+        }
+    }
+
+    @Test func aSlowUploadDoesNotDelayASmallDownload() async throws {
+        try await LiveServer.run { server in
+            let link = try await server.upload("small.txt", testBytes(100))
+            let slow = try await RawConnection(port: server.port)
+            try await slow.send("PUT /slow.bin HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000000\r\n\r\n")
+            for _ in 0..<5 {
+                try await slow.send(testBytes(1000))
+                let start = ContinuousClock.now
+                #expect(try await server.request(.GET, link).status == 200)
+                #expect(ContinuousClock.now - start < .milliseconds(500))
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            await slow.close()
+        }
+    }
+
+    @Test(arguments: [
+        "PUT /x HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: abc\r\n\r\n",
+        "PUT /x HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: -5\r\n\r\n",
+        "PUT /x HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello",
+        "GET /\(String(repeating: "a", count: 20_000)) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: \(String(repeating: "b", count: 20_000))\r\n\r\n",
+        "PUT /%ZZ HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1\r\n\r\nx",
+        "PUT /%C3%28 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1\r\n\r\nx",
+        "PUT /a%0Ab HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1\r\n\r\nx",
+        "PUT /x HTTP/1.1\r\nHost: bad host/\r\nContent-Length: 1\r\n\r\nx",
+        "NOT HTTP AT ALL\r\n\r\n",
+    ])
+    func malformedRequestsGetA4xxAndStoreNothing(raw: String) async throws {
+        try await LiveServer.run { server in
+            let connection = try await RawConnection(port: server.port)
+            try await connection.send(raw)
+            let answer = try await connection.read(until: "\r\n\r\n", timeout: .seconds(5))
+            let status = Int(answer.split(separator: " ").dropFirst().first ?? "") ?? 0
+            #expect((400..<500).contains(status), "\(answer.prefix(80))")
+            await connection.close()
+            #expect(try server.storedFiles().isEmpty)
+            #expect(try await server.rowCount() == 0)
+            #expect(try await server.request(.GET, "/healthz").status == 200)
+        }
+    }
+
+    @Test func errorsAnswerJSONWhenAsked() async throws {
+        try await LiveServer.run { server in
+            let answer = try await server.request(.GET, "/AAAAAAAAAAAAAAAAAAAAAA", headers: [("Accept", "application/json")])
+            #expect(answer.status == 404)
+            #expect(try answer.json()["error"] as? String == "not found")
+        }
+    }
+}

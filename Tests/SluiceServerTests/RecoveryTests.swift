@@ -1,0 +1,33 @@
+import Foundation
+import NIOHTTP1
+import SluiceServer
+import Testing
+
+/// Start-up after a crash: temporary files, blobs without a record, and uploads the previous
+/// process never finished are removed; complete files survive.
+@Suite struct RecoveryTests {
+    @Test func aRestartCleansUpLeftoversAndKeepsCompleteFiles() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-recovery-\(UUID().uuidString)")
+        var kept = ""
+        try await LiveServer.run(dataDirectory: directory) { server in
+            kept = try await server.upload("kept.txt", testBytes(1000))
+        }
+        // What a crash leaves: a half-written temporary file, a blob nobody recorded, and a
+        // record still marked uploading.
+        let fileManager = FileManager.default
+        try Data(testBytes(10)).write(to: directory.appendingPathComponent("tmp/AAAAAAAAAAAAAAAAAAAAAA-BBBBBBBBBBBBBBBBBBBBBB"))
+        try fileManager.createDirectory(at: directory.appendingPathComponent("blobs/Zz"), withIntermediateDirectories: true)
+        try Data(testBytes(10)).write(to: directory.appendingPathComponent("blobs/Zz/ZzZzZzZzZzZzZzZzZzZzZz"))
+        try await LiveServer.run(dataDirectory: directory, configure: { $0.sweepInterval = .milliseconds(100) }) { server in
+            let connection = try await RawConnection(port: server.port)
+            try await connection.send("PUT /cut.bin HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000\r\n\r\nabc")
+            try await waitUntil { try await server.rowCount() == 2 }
+            // Leave the upload running: the server stops under it, as in a crash.
+        }
+        try await LiveServer.run(dataDirectory: directory, configure: { $0.sweepInterval = .milliseconds(100) }) { server in
+            try await waitUntil { try await server.rowCount() == 1 }
+            #expect(try server.storedFiles().count == 1)
+            #expect(try await server.request(.GET, kept).body == testBytes(1000))
+        }
+    }
+}

@@ -1,0 +1,142 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import NIOHTTP1
+import SQLiteNIO
+import SluiceCore
+@testable import SluiceServer
+
+/// A real Sluice server on an ephemeral port, over a real SQLite file and data directory in a
+/// fresh temporary folder, for the length of one test.
+struct LiveServer {
+    let port: Int
+    let dataDirectory: URL
+    let clock: ManualWallClock
+
+    var base: String { "http://127.0.0.1:\(port)" }
+
+    /// Runs `body` against a new server configured by `configure`; the server stops afterwards.
+    /// `dataDirectory` reuses a folder (for restart tests).
+    static func run(
+        dataDirectory: URL? = nil,
+        clock: ManualWallClock = ManualWallClock(),
+        configure: (inout ServerConfiguration) -> Void = { _ in },
+        _ body: (LiveServer) async throws -> Void
+    ) async throws {
+        let directory = dataDirectory ?? FileManager.default.temporaryDirectory
+            .appendingPathComponent("sluice-test-\(UUID().uuidString)")
+        var configuration = ServerConfiguration()
+        configuration.host = "127.0.0.1"
+        configuration.port = 0
+        configuration.dataDirectory = directory.path
+        configuration.clock = clock
+        configuration.sweepInterval = .seconds(3600)
+        configure(&configuration)
+        var logger = Logger(label: "sluice-test")
+        logger.logLevel = .warning
+        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        let app = try await buildApplication(configuration, logger: logger) { channel in
+            portContinuation.yield(channel.localAddress?.port ?? 0)
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await app.runService(gracefulShutdownSignals: []) }
+            var iterator = ports.makeAsyncIterator()
+            guard let port = await iterator.next() else { return }
+            let server = LiveServer(port: port, dataDirectory: directory, clock: clock)
+            do {
+                try await body(server)
+            } catch {
+                group.cancelAll()
+                throw error
+            }
+            group.cancelAll()
+        }
+    }
+
+    // MARK: Requests
+
+    /// Sends a request with an in-memory body and collects the answer (bodies up to 64 MiB).
+    func request(
+        _ method: HTTPMethod, _ path: String, headers: [(String, String)] = [], body: [UInt8]? = nil
+    ) async throws -> Answer {
+        var request = HTTPClientRequest(url: path.hasPrefix("http") ? path : base + path)
+        request.method = method
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body { request.body = .bytes(body) }
+        return try await send(request)
+    }
+
+    func send(_ request: HTTPClientRequest) async throws -> Answer {
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(120))
+        let body = try await response.body.collect(upTo: 64 << 20)
+        return Answer(status: Int(response.status.code), headers: response.headers, body: Array(buffer: body))
+    }
+
+    /// Uploads `bytes` with `PUT /{name}` and returns the answer.
+    func put(_ name: String, _ bytes: [UInt8], headers: [(String, String)] = []) async throws -> Answer {
+        try await request(.PUT, "/" + name, headers: headers, body: bytes)
+    }
+
+    /// Uploads `bytes` and returns the link, failing the test on any status but 201.
+    func upload(_ name: String, _ bytes: [UInt8], headers: [(String, String)] = []) async throws -> String {
+        let answer = try await put(name, bytes, headers: headers)
+        guard answer.status == 201 else { throw TestFailure("upload answered \(answer.status): \(answer.text)") }
+        return answer.text.trimmingCharacters(in: .newlines)
+    }
+
+    // MARK: State of the data directory
+
+    /// Every file under the data directory's `blobs/` and `tmp/`, relative paths, sorted.
+    func storedFiles() throws -> [String] {
+        var found: [String] = []
+        for folder in ["blobs", "tmp"] {
+            let root = dataDirectory.appendingPathComponent(folder)
+            guard let enumerator = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey]) else { continue }
+            for case let url as URL in enumerator where (try? url.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true {
+                found.append(folder + "/" + url.lastPathComponent)
+            }
+        }
+        return found.sorted()
+    }
+
+    /// Rows of the `files` table, read through a second real SQLite connection.
+    func rowCount() async throws -> Int {
+        let connection = try await SQLiteConnection.open(storage: .file(path: dataDirectory.appendingPathComponent("sluice.sqlite").path))
+        defer { Task { try? await connection.close() } }
+        let rows = try await connection.query("SELECT COUNT(*) AS n FROM files")
+        return rows.first?.column("n")?.integer ?? -1
+    }
+}
+
+/// A collected HTTP answer.
+struct Answer {
+    let status: Int
+    let headers: HTTPHeaders
+    let body: [UInt8]
+
+    var text: String { String(decoding: body, as: UTF8.self) }
+    func header(_ name: String) -> String? { headers.first(name: name) }
+    func json() throws -> [String: Any] {
+        guard let object = try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
+            throw TestFailure("not a JSON object: \(text)")
+        }
+        return object
+    }
+}
+
+/// A failed expectation inside a helper.
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Deterministic pseudo-random bytes, so a failing size can be reproduced.
+func testBytes(_ count: Int, seed: UInt64 = 42) -> [UInt8] {
+    var state = seed &+ UInt64(count)
+    return (0..<count).map { _ in
+        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+        return UInt8(truncatingIfNeeded: state >> 33)
+    }
+}

@@ -104,7 +104,7 @@ public struct SQLMetadataStore: MetadataStore {
 struct Millis: Encodable, Sendable {
     let value: Int64
 
-    init(_ date: Date) { value = Int64((date.timeIntervalSince1970 * 1000).rounded(.down)) }
+    init(_ date: Date) { value = Int64((date.timeIntervalSince1970 * 1000).rounded()) }
 
     func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()

@@ -77,13 +77,15 @@ public struct ConfigurationError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// A service that does nothing until shutdown, then runs one clean-up action.
+/// A service that does nothing until shutdown (graceful or cancelled), then runs one clean-up
+/// action to its end.
 struct ShutdownAction: Service {
     let name: String
     let action: @Sendable () async throws -> Void
 
     func run() async throws {
         try? await gracefulShutdown()
-        try await action()
+        // Shielded from the cancellation that may have ended the wait: the clean-up must run.
+        try await Task { try await action() }.value
     }
 }

@@ -1,17 +1,21 @@
+import Foundation
 import Logging
 import NIOCore
 import NIOFileSystem
+import NIOPosix
 import SluiceCore
 
 /// A ``BlobStore`` on the local disk, under one root directory:
 ///
 /// ```
 /// root/blobs/Ab/AbCd…   finished blobs, fanned out by the first two characters of the id
-/// root/tmp/AbCd…-RND    writes in progress; never visible under blobs/ until finished
+/// root/tmp/              writes in progress; never visible under blobs/ until finished
 /// ```
 ///
-/// A write goes to `tmp/`, is fsynced, renamed into `blobs/`, and the directory is fsynced, so a
-/// finished blob survives a crash and an unfinished one is never mistaken for it.
+/// A write goes to a new file in `tmp/` (on Linux NIO opens it `O_TMPFILE`, so it has no name
+/// until closed and a crash leaves nothing), is fsynced, renamed into `blobs/`, and the
+/// directory is fsynced, so a finished blob survives a crash and an unfinished one is never
+/// mistaken for it.
 public struct LocalBlobStore: BlobStore {
     let root: FilePath
     let fileSystem: FileSystem
@@ -69,26 +73,16 @@ public struct LocalBlobStore: BlobStore {
     }
 
     public func removeLeftovers() async throws -> Int {
-        var removed = 0
-        let entries = try await fileSystem.withDirectoryHandle(atPath: temporaryDirectory) { directory in
-            try await directory.listContents().reduce(into: [FilePath]()) { $0.append($1.path) }
+        let names = try await Self.list(temporaryDirectory)
+        for name in names {
+            try await fileSystem.removeItem(at: temporaryDirectory.appending(name), strategy: .platformDefault, recursively: true)
         }
-        for path in entries {
-            try await fileSystem.removeItem(at: path, strategy: .platformDefault, recursively: true)
-            removed += 1
-        }
-        return removed
+        return names.count
     }
 
     public func forEachBlob(_ visit: (FileID) async throws -> Void) async throws {
-        let fanOut = try await fileSystem.withDirectoryHandle(atPath: blobsDirectory) { directory in
-            try await directory.listContents().reduce(into: [FilePath]()) { $0.append($1.path) }
-        }
-        for subdirectory in fanOut {
-            let names = try await fileSystem.withDirectoryHandle(atPath: subdirectory) { directory in
-                try await directory.listContents().reduce(into: [String]()) { $0.append($1.name.string) }
-            }
-            for name in names {
+        for subdirectory in try await Self.list(blobsDirectory) {
+            for name in try await Self.list(blobsDirectory.appending(subdirectory)) {
                 if let id = FileID(name) {
                     try await visit(id)
                 } else {
@@ -101,6 +95,13 @@ public struct LocalBlobStore: BlobStore {
     public func checkHealth() async throws {
         guard let info = try await fileSystem.info(forFileAt: blobsDirectory), info.type == .directory else {
             throw SluiceError.unavailable("blob directory \(blobsDirectory) is missing")
+        }
+    }
+
+    /// The names in `directory`, read off the event loop.
+    private static func list(_ directory: FilePath) async throws -> [String] {
+        try await NIOThreadPool.singleton.runIfActive {
+            try FileManager.default.contentsOfDirectory(atPath: directory.string).sorted()
         }
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOCore
 import NIOFileSystem
@@ -28,6 +29,15 @@ final class LocalBlobWriter: BlobWriter {
         self.logger = logger
     }
 
+    /// A writer dropped without `finish` or `abort` (its task was cancelled mid-way) still
+    /// closes its descriptor and removes its temporary file.
+    deinit {
+        guard !closed else { return }
+        if let descriptor = try? handle.detachUnsafeFileDescriptor() { try? descriptor.close() }
+        try? FileManager.default.removeItem(atPath: temporaryPath.string)
+        logger.warning("an unfinished write was dropped", metadata: ["path": "\(temporaryPath)"])
+    }
+
     func write(_ chunk: ByteBuffer) async throws {
         if pending == nil && chunk.readableBytes >= Self.coalescingLimit {
             try await writeToFile(chunk)
@@ -51,8 +61,8 @@ final class LocalBlobWriter: BlobWriter {
                 try await writeToFile(pending)
             }
             try await handle.synchronize()
-            closed = true
             try await handle.close()
+            closed = true
             let directory = finalPath.removingLastComponent()
             try await LocalBlobStore.createDirectoryIfMissing(directory, fileSystem: fileSystem)
             try await fileSystem.moveItem(at: temporaryPath, to: finalPath)
@@ -64,8 +74,8 @@ final class LocalBlobWriter: BlobWriter {
         pending = nil
         do {
             if !closed {
-                closed = true
                 try await handle.close()
+                closed = true
             }
             try await fileSystem.removeItem(at: temporaryPath, strategy: .platformDefault, recursively: false)
         } catch {

@@ -12,7 +12,7 @@ import Testing
             let connection = try await RawConnection(port: server.port)
             try await connection.send("PUT /cut.bin HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 10000000\r\n\r\n")
             try await connection.send(testBytes(3_000_000))
-            try await waitUntil { try server.storedFiles().count == 1 }
+            try await waitUntil { try await server.rowCount() == 1 }
             await connection.close()
             try await waitUntil { try server.storedFiles().isEmpty }
             try await waitUntil { try await server.rowCount() == 0 }
@@ -65,10 +65,10 @@ import Testing
         try await LiveServer.run(configure: { $0.headerTimeout = .milliseconds(500) }) { server in
             let connection = try await RawConnection(port: server.port)
             for piece in ["GET /healthz HTTP/1.1\r\n", "Host: 127.0.0.1\r\n", "X-Slow: 1\r\n", "X-Slow: 2\r\n"] {
-                try await connection.send(piece)
+                try? await connection.send(piece)  // fails once the server has cut the connection
                 try await Task.sleep(for: .milliseconds(200))
             }
-            let answer = try await connection.waitUntilClosed(timeout: .seconds(3))
+            let answer = try await connection.waitUntilClosed(timeout: .seconds(10))
             #expect(answer.closed)
             #expect(answer.text.isEmpty)
             await connection.close()
@@ -76,10 +76,10 @@ import Testing
     }
 
     @Test func anIdleBodyIsCutOffAndLeavesNothing() async throws {
-        try await LiveServer.run(configure: { $0.idleTimeout = .milliseconds(500) }) { server in
+        try await LiveServer.run(configure: { $0.idleTimeout = .seconds(1) }) { server in
             let connection = try await RawConnection(port: server.port)
-            try await connection.send("PUT /idle.bin HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\nabc")
-            #expect(try await connection.waitUntilClosed(timeout: .seconds(5)).closed)
+            try? await connection.send("PUT /idle.bin HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\nabc")
+            #expect(try await connection.waitUntilClosed(timeout: .seconds(10)).closed)
             await connection.close()
             try await waitUntil { try await server.rowCount() == 0 }
             #expect(try server.storedFiles().isEmpty)

@@ -79,13 +79,11 @@ struct LocalBlobStoreTests {
                 await #expect(throws: (any Error).self) { try await fixture.read(id) }
                 #expect(try await fixture.visitedIDs().isEmpty)
                 #expect(try fixture.filesUnderBlobs().isEmpty)
-                let temporary = try fixture.entries(of: fixture.temporaryDirectory)
-                #expect(temporary.count == 1)
-                #expect(temporary.first?.hasPrefix(id.rawValue) == true)
+                try fixture.expectOneWriteInProgress()
             }
 
             try await writer.finish()
-            #expect(try fixture.entries(of: fixture.temporaryDirectory).isEmpty)
+            try fixture.expectNoWriteInProgress()
             #expect(try await fixture.read(id).bytes == written)
             #expect(try await fixture.visitedIDs() == [id])
         }
@@ -100,10 +98,10 @@ struct LocalBlobStoreTests {
             for size in [1, 300_000, 17] {
                 try await writer.write(ByteBuffer(bytes: source.next(size)))
             }
-            #expect(try fixture.entries(of: fixture.temporaryDirectory).count == 1)
+            try fixture.expectOneWriteInProgress()
             await writer.abort()
 
-            #expect(try fixture.entries(of: fixture.temporaryDirectory).isEmpty)
+            try fixture.expectNoWriteInProgress()
             #expect(try fixture.filesUnderBlobs().isEmpty)
             #expect(try await fixture.visitedIDs().isEmpty)
             await #expect(throws: (any Error).self) { try await fixture.read(id) }
@@ -111,7 +109,7 @@ struct LocalBlobStoreTests {
             // A writer that never wrote aborts cleanly too.
             let idle = try await fixture.store.makeWriter(for: .random())
             await idle.abort()
-            #expect(try fixture.entries(of: fixture.temporaryDirectory).isEmpty)
+            try fixture.expectNoWriteInProgress()
 
             // The aborted id can still be written afterwards.
             let retry = source.next(1000)
@@ -153,12 +151,14 @@ struct LocalBlobStoreTests {
                 let path = fixture.temporaryDirectory.appendingPathComponent(name).path
                 #expect(FileManager.default.createFile(atPath: path, contents: Data(repeating: 0xAB, count: 4096)))
             }
-            // And one real unfinished write.
+            // And one real unfinished write, which is only visible where the file system cannot
+            // create unnamed files (see `BlobFixture.openFiles(under:)`).
             let writer = try await fixture.store.makeWriter(for: .random())
             try await writer.write(ByteBuffer(bytes: [UInt8](repeating: 1, count: 200_000)))
-            #expect(try fixture.entries(of: fixture.temporaryDirectory).count == 4)
+            let leftovers = try fixture.entries(of: fixture.temporaryDirectory).count
+            #expect(leftovers == 3 || leftovers == 4)
 
-            #expect(try await fixture.store.removeLeftovers() == 4)
+            #expect(try await fixture.store.removeLeftovers() == leftovers)
             #expect(try fixture.entries(of: fixture.temporaryDirectory).isEmpty)
             #expect(try await fixture.read(finished).bytes == [1, 2, 3])
             #expect(try await fixture.visitedIDs() == [finished])

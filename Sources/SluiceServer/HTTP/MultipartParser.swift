@@ -270,26 +270,31 @@ struct MultipartParser {
         }
     }
 
-    /// memchr for the needle's first byte (CR), then memcmp. Linear: the rest of the needle contains
-    /// no CR, so a partial match starting at one CR never overlaps the next candidate.
+    /// Candidates are bytes equal to the needle's first byte (CR), found with a short inline scan, then
+    /// memchr; each is compared inline on its first 4 bytes, then with memcmp. Linear even for hostile
+    /// data: the rest of the needle has no CR, so one candidate's comparison never overlaps the next one.
     static func find(
         _ needle: UnsafeRawBufferPointer, in haystack: UnsafeRawBufferPointer
     ) -> (offset: Int, complete: Bool) {
         let count = haystack.count
-        guard count > 0, let base = haystack.baseAddress, let needleBase = needle.baseAddress,
-            let firstByte = needle.first
+        guard count > 0, let base = haystack.baseAddress, let needleBase = needle.baseAddress, let first = needle.first
         else { return (count, false) }
-        var start = 0
-        while start < count {
-            guard let hit = memchr(base + start, Int32(firstByte), count - start) else { break }
-            let offset = base.distance(to: UnsafeRawPointer(hit))
-            let available = count - offset
-            if available >= needle.count {
-                if memcmp(hit, needleBase, needle.count) == 0 { return (offset, true) }
-            } else if memcmp(hit, needleBase, available) == 0 {
-                return (offset, false)
+        var offset = 0
+        while true {
+            let inlineEnd = min(count, offset + 8)  // dense candidates: avoid a memchr call per byte
+            while offset < inlineEnd, haystack[offset] != first { offset += 1 }
+            if offset == inlineEnd {
+                guard offset < count, let hit = memchr(base + offset, Int32(first), count - offset) else { break }
+                offset = base.distance(to: UnsafeRawPointer(hit))
             }
-            start = offset + 1
+            let length = min(count - offset, needle.count)
+            let inlineLength = min(length, 4)
+            var matched = 1
+            while matched < inlineLength, haystack[offset + matched] == needle[matched] { matched += 1 }
+            if matched == inlineLength, memcmp(base + offset + matched, needleBase + matched, length - matched) == 0 {
+                return (offset, length == needle.count)
+            }
+            offset += 1
         }
         return (count, false)
     }

@@ -1,3 +1,5 @@
+import Testing
+
 import Foundation
 import Logging
 import NIOCore
@@ -32,6 +34,46 @@ struct BlobFixture {
     /// Names of the entries directly in `directory`.
     func entries(of directory: URL) throws -> [String] {
         try FileManager.default.contentsOfDirectory(atPath: directory.path)
+    }
+
+    /// How many files below `directory` this process holds open, named or not; `nil` where
+    /// that cannot be seen.
+    ///
+    /// NIOFileSystem creates a new file on Linux with `O_TMPFILE` where the file system allows
+    /// it, so a write in progress is an unnamed file in `tmp/` that gets its name only when
+    /// closed: listing the directory does not show it, its open descriptor does.
+    func openFiles(under directory: URL) -> Int? {
+        #if os(Linux)
+        let prefix = directory.resolvingSymlinksInPath().path + "/"
+        guard let descriptors = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") else {
+            return nil
+        }
+        return descriptors.lazy
+            .compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\($0)") }
+            .filter { $0.hasPrefix(prefix) }
+            .count
+        #else
+        return nil
+        #endif
+    }
+
+    /// Checks that exactly one write is in progress in `tmp/`, and nothing else is there.
+    func expectOneWriteInProgress(sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let visible = try entries(of: temporaryDirectory)
+        if let open = openFiles(under: temporaryDirectory) {
+            #expect(open == 1, "open files in tmp/", sourceLocation: sourceLocation)
+            #expect(visible.count <= 1, "visible files in tmp/: \(visible)", sourceLocation: sourceLocation)
+        } else {
+            #expect(visible.count == 1, "visible files in tmp/: \(visible)", sourceLocation: sourceLocation)
+        }
+    }
+
+    /// Checks that no write is in progress or left behind in `tmp/`.
+    func expectNoWriteInProgress(sourceLocation: SourceLocation = #_sourceLocation) throws {
+        #expect(try entries(of: temporaryDirectory).isEmpty, "visible files in tmp/", sourceLocation: sourceLocation)
+        if let open = openFiles(under: temporaryDirectory) {
+            #expect(open == 0, "open files in tmp/", sourceLocation: sourceLocation)
+        }
     }
 
     /// Paths, relative to `blobs/`, of every regular file below it.

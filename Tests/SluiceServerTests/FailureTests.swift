@@ -120,7 +120,10 @@ import Testing
             try await connection.send(raw)
             let answer = try await connection.read(until: "\r\n\r\n", timeout: .seconds(5))
             let status = Int(answer.split(separator: " ").dropFirst().first ?? "") ?? 0
-            #expect((400..<500).contains(status), "\(answer.prefix(80))")
+            // A request the HTTP parser refuses may lose its bare 400 to the reset that closing
+            // over unread bytes causes (API.md: "may get the status alone"); it is never served.
+            let refusedByParser = status == 0 && (try await connection.waitUntilClosed(timeout: .seconds(5))).closed
+            #expect((400..<500).contains(status) || refusedByParser, "\(answer.prefix(80))")
             await connection.close()
             #expect(try server.storedFiles().isEmpty)
             #expect(try await server.rowCount() == 0)

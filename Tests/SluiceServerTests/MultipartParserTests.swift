@@ -133,8 +133,8 @@ struct MultipartParserTests {
         #expect(try MultipartPartHeaders.parse(headerBlock: latin1).filename == "café.txt")
         let invalid = [
             "Content-Disposition: attachment; name=\"x\"", "Content-Type: text/plain", "\(cd) name=a; name=b",
-            "\(cd) filename*=UTF-8''%ZZ", "\(cd) filename*=UTF-8''%FF", "\(cd) filename*=nocharset",
-            "\(cd) name=\"open", "\(cd) name=a b", "\(cd)\r\n name=\"folded\"", "Bad Name: x\r\n\(cd)",
+            "\(cd) filename*=UTF-8''%ZZ", "\(cd) filename*=UTF-8''%FF", "\(cd) filename*=UTF-8''a%00", "\(cd) name=a b",
+            "\(cd) filename*=nocharset", "\(cd) name=\"open", "\(cd)\r\n name=\"folded\"", "Bad Name: x\r\n\(cd)",
             "NoColon\r\n\(cd)", "\(cd)\r\n\(cd)", "\(cd) name=x\r\nContent-Type: a\r\nContent-Type: b",
         ]
         for block in invalid { #expect(throws: MultipartError.self, "\(block)") { try headers(block) } }

@@ -36,6 +36,7 @@ struct MultipartParser {
     static let maxPreambleBytes = 64 * 1024
     /// Spaces/tabs allowed between a boundary and its CRLF.
     static let maxPaddingBytes = 1024
+    private typealias Syntax = MultipartHeaderSyntax
 
     private enum State {
         /// Before the first boundary; `atStart` while `--boundary` may still begin at offset 0.
@@ -133,10 +134,8 @@ struct MultipartParser {
     private mutating func step() throws(MultipartError) -> MultipartEvent? {
         while true {
             switch state {
-            case .failed(let error):
-                throw error
-            case .done:
-                return nil
+            case .failed(let error): throw error
+            case .done: return nil
             case .preamble(let atStart):
                 if atStart {
                     let dashBoundary = delimiter[2...]
@@ -212,20 +211,16 @@ struct MultipartParser {
             buffer = ByteBuffer()
             return .event(.end)
         }
-        if first == MultipartHeaderSyntax.space || first == MultipartHeaderSyntax.tab {
-            let run = view.prefix(Self.maxPaddingBytes + 1).prefix {
-                $0 == MultipartHeaderSyntax.space || $0 == MultipartHeaderSyntax.tab
-            }
+        if first == Syntax.space || first == Syntax.tab {
+            let run = view.prefix(Self.maxPaddingBytes + 1).prefix { $0 == Syntax.space || $0 == Syntax.tab }
             guard padding + run.count <= Self.maxPaddingBytes else { throw .malformed("transport padding too long") }
             buffer.moveReaderIndex(forwardBy: run.count)
             state = .boundaryLine(padding: padding + run.count)
             return .advanced
         }
-        guard first == MultipartHeaderSyntax.cr else { throw .malformed("unexpected bytes after boundary") }
+        guard first == Syntax.cr else { throw .malformed("unexpected bytes after boundary") }
         guard view.count >= 2 else { return .needMore }
-        guard view.dropFirst().first == MultipartHeaderSyntax.lf else {
-            throw .malformed("boundary line not ended by CRLF")
-        }
+        guard view.dropFirst().first == Syntax.lf else { throw .malformed("boundary line not ended by CRLF") }
         guard parts < maxParts else { throw .tooManyParts }
         parts += 1
         buffer.moveReaderIndex(forwardBy: 2)
@@ -243,17 +238,15 @@ struct MultipartParser {
         let end = min(bytes.count, limit)
         while index < end {
             let byte = bytes[index]
-            if byte == MultipartHeaderSyntax.cr {
+            if byte == Syntax.cr {
                 guard index + 1 < bytes.count else { break }
-                guard bytes[index + 1] == MultipartHeaderSyntax.lf else {
-                    return .invalid("CR without LF in part headers")
-                }
+                guard bytes[index + 1] == Syntax.lf else { return .invalid("CR without LF in part headers") }
                 if index == lineStart { return .complete(end: index + 2) }
                 index += 2
                 lineStart = index
-            } else if byte == MultipartHeaderSyntax.lf {
+            } else if byte == Syntax.lf {
                 return .invalid("bare LF in part headers")
-            } else if (byte < 0x20 && byte != MultipartHeaderSyntax.tab) || byte == 0x7F {
+            } else if (byte < 0x20 && byte != Syntax.tab) || byte == 0x7F {
                 return .invalid("control character in part headers")
             } else {
                 index += 1
@@ -281,7 +274,7 @@ struct MultipartParser {
         else { return (count, false) }
         var offset = 0
         while true {
-            let inlineEnd = min(count, offset + 8)  // dense candidates: avoid a memchr call per byte
+            let inlineEnd = min(count, offset + 2)  // dense candidates: avoid a memchr call per byte
             while offset < inlineEnd, haystack[offset] != first { offset += 1 }
             if offset == inlineEnd {
                 guard offset < count, let hit = memchr(base + offset, Int32(first), count - offset) else { break }

@@ -1,5 +1,3 @@
-import NIOCore
-
 /// The headers of one `multipart/form-data` part that Sluice cares about.
 ///
 /// - `name`: the `name` parameter of `Content-Disposition: form-data`.
@@ -96,7 +94,8 @@ struct MultipartPartHeaders: Equatable, Sendable {
     }
 
     /// Decodes an RFC 8187 `ext-value` (`charset'[language]'pct-encoded`). Returns nil for a charset
-    /// other than UTF-8 / ISO-8859-1 (so `filename` is used instead); throws `.malformed` on bad syntax.
+    /// other than UTF-8 / ISO-8859-1 (so `filename` is used instead); throws `.malformed` on bad syntax
+    /// or if the decoded bytes contain control characters (e.g. `%00`, `%0A`).
     static func decodeExtValue(_ bytes: [UInt8]) throws(MultipartError) -> String? {
         let quote = UInt8(ascii: "'")
         guard let first = bytes.firstIndex(of: quote),
@@ -111,7 +110,9 @@ struct MultipartPartHeaders: Equatable, Sendable {
                 guard index + 2 < bytes.count, let high = MultipartHeaderSyntax.hexValue(bytes[index + 1]),
                     let low = MultipartHeaderSyntax.hexValue(bytes[index + 2])
                 else { throw .malformed("invalid percent-encoding in filename*") }
-                decoded.append(high << 4 | low)
+                let value = high << 4 | low
+                guard value >= 0x20, value != 0x7F else { throw .malformed("control character in filename*") }
+                decoded.append(value)
                 index += 3
             } else {
                 decoded.append(byte)
@@ -181,6 +182,7 @@ enum MultipartHeaderSyntax {
         }
     }
 
+    /// The value of an ASCII hex digit, or nil.
     static func hexValue(_ byte: UInt8) -> UInt8? {
         switch byte {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
@@ -208,6 +210,7 @@ enum MultipartHeaderSyntax {
         String(validating: bytes, as: UTF8.self) ?? latin1(bytes)
     }
 
+    /// Decodes bytes as ISO-8859-1 (each byte is the Unicode scalar of the same value).
     static func latin1(_ bytes: some Collection<UInt8>) -> String {
         var text = ""
         text.unicodeScalars.append(contentsOf: bytes.map { Unicode.Scalar($0) })

@@ -23,11 +23,13 @@ public func buildApplication(
         maxUploadSize: configuration.maxUploadSize)
     let links = LinkBuilder(publicURL: configuration.publicURL)
 
+    let metrics = TrafficMetrics()
+
     let router = Router(context: BasicRequestContext.self)
-    router.middlewares.add(RequestLogMiddleware(logger: logger))
+    router.middlewares.add(TrafficMiddleware(logger: logger, metrics: metrics))
     router.middlewares.add(MetricsMiddleware())
-    router.middlewares.add(ErrorMiddleware(logger: logger))
-    UploadRoutes(pipeline: pipeline, links: links).register(on: router)
+    router.middlewares.add(ErrorMiddleware(logger: logger, metrics: metrics))
+    UploadRoutes(pipeline: pipeline, links: links, metrics: metrics).register(on: router)
     DownloadRoutes(blobs: stores.blobs, metadata: stores.metadata, clock: configuration.clock, links: links)
         .register(on: router)
     DeleteRoutes(blobs: stores.blobs, metadata: stores.metadata, clock: configuration.clock, logger: logger)

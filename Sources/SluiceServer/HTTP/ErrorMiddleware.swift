@@ -11,15 +11,18 @@ import SluiceCore
 /// Bodies are a short plain-text line, or `{"error": "..."}` when the client accepts JSON.
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     let logger: Logger
+    let metrics: TrafficMetrics
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch let error as SluiceError {
+            metrics.recordError(error.shortName)
             return Self.response(for: error, request: request)
         } catch let error as any HTTPResponseError {
             return try error.response(from: request, context: context)
         } catch {
+            metrics.recordError("internal")
             logger.error("unexpected error", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
             return Self.errorResponse(.internalServerError, message: "internal error", request: request)
         }

@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import Metrics
 import NIOCore
 import SluiceCore
 
@@ -15,8 +16,11 @@ enum RequestBodyReader {
     }
 
     /// Calls `consume` with each chunk of the body, awaiting it before reading the next one (the
-    /// backpressure chain). A body that breaks off throws ``SluiceError/clientDisconnected``.
-    static func forEachChunk(of request: Request, _ consume: (ByteBuffer) async throws -> Void) async throws {
+    /// backpressure chain), adding its size to `counter`. A body that breaks off throws
+    /// ``SluiceError/clientDisconnected``.
+    static func forEachChunk(
+        of request: Request, counting counter: Counter, _ consume: (ByteBuffer) async throws -> Void
+    ) async throws {
         var iterator = request.body.makeAsyncIterator()
         while true {
             let chunk: ByteBuffer?
@@ -26,6 +30,7 @@ enum RequestBodyReader {
                 throw SluiceError.clientDisconnected
             }
             guard let chunk else { return }
+            counter.increment(by: chunk.readableBytes)
             try await consume(chunk)
         }
     }

@@ -45,7 +45,9 @@ struct DownloadRoutes: Sendable {
             method: request.method, headers: request.headers, size: record.size, etag: etag, lastModified: lastModified)
         switch decision {
         case .notModified:
-            return Response(status: .notModified, headers: headers)
+            var response = Response(status: .notModified, headers: headers)
+            response.headers[.contentLength] = nil  // a 304 describes the file, not an empty body
+            return response
         case .unsatisfiable:
             throw SluiceError.rangeNotSatisfiable(size: record.size)
         case .partial(let range):

@@ -8,6 +8,7 @@ import SluiceCore
 struct UploadRoutes: Sendable {
     let pipeline: UploadPipeline
     let links: LinkBuilder
+    let metrics: TrafficMetrics
     /// Largest value of a non-file form field.
     static let maxFieldBytes = 1024
 
@@ -31,7 +32,7 @@ struct UploadRoutes: Sendable {
         let session = try await pipeline.begin(
             UploadOptions(name: name, contentType: MediaType.forFilename(name ?? "")))
         do {
-            try await RequestBodyReader.forEachChunk(of: request) { try await session.write($0) }
+            try await RequestBodyReader.forEachChunk(of: request, counting: metrics.bytesIn) { try await session.write($0) }
             if let declaredLength, session.received != declaredLength { throw SluiceError.clientDisconnected }
             let stored = try await session.finish(limits)
             return try created([stored], base: base, request: request)
@@ -50,7 +51,7 @@ struct UploadRoutes: Sendable {
         }
         var form = FormUpload(pipeline: pipeline, parser: MultipartParser(boundary: boundary))
         do {
-            try await RequestBodyReader.forEachChunk(of: request) { try await form.consume($0) }
+            try await RequestBodyReader.forEachChunk(of: request, counting: metrics.bytesIn) { try await form.consume($0) }
             try form.finishInput()
             if let text = form.fields["maxDownloads"] { limits.maxDownloads = try UploadLimitsParser.parseMaxDownloads(text) }
             if let text = form.fields["maxDays"] { limits.maxDays = try UploadLimitsParser.parseMaxDays(text) }

@@ -2,8 +2,10 @@ import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import Logging
+import Metrics
 import NIOCore
 import NIOHTTP1
+import Prometheus
 import SQLiteNIO
 import SluiceCore
 @testable import SluiceServer
@@ -37,7 +39,7 @@ struct LiveServer {
         var logger = Logger(label: "sluice-test")
         logger.logLevel = .warning
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
-        let app = try await buildApplication(configuration, logger: logger) { channel in
+        let app = try await buildApplication(configuration, logger: logger, metricsRegistry: sharedMetricsRegistry) { channel in
             portContinuation.yield(channel.localAddress?.port ?? 0)
         }
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -109,6 +111,14 @@ struct LiveServer {
         return rows.first?.column("n")?.integer ?? -1
     }
 }
+
+/// The one Prometheus registry of the test process: the metrics system can be bootstrapped only
+/// once, so every test server reports into it (counts add up across tests).
+let sharedMetricsRegistry: PrometheusCollectorRegistry = {
+    let registry = PrometheusCollectorRegistry()
+    MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+    return registry
+}()
 
 /// A collected HTTP answer.
 struct Answer {

@@ -1,0 +1,16 @@
+import Metrics
+
+/// The transfer metrics `/metrics` exposes beside Hummingbird's requests by route and status:
+/// bytes in and out, uploads in flight, upload and download durations, and errors by kind.
+struct TrafficMetrics: Sendable {
+    let bytesIn = Counter(label: "sluice_bytes_in_total")
+    let bytesOut = Counter(label: "sluice_bytes_out_total")
+    let uploadsInFlight = Meter(label: "sluice_uploads_in_flight")
+    let uploadDuration = Metrics.Timer(label: "sluice_upload_duration_seconds", preferredDisplayUnit: .seconds)
+    let downloadDuration = Metrics.Timer(label: "sluice_download_duration_seconds", preferredDisplayUnit: .seconds)
+
+    /// Counts one error of `kind` (a ``SluiceError`` short name, or `internal`).
+    func recordError(_ kind: String) {
+        Counter(label: "sluice_errors_total", dimensions: [("kind", kind)]).increment()
+    }
+}

@@ -17,6 +17,13 @@ public enum SluiceError: Error, Sendable, Equatable {
     case rangeNotSatisfiable(size: Int64)
     /// The upload's progress key is in use by another running upload.
     case progressKeyInUse
+    /// The request does not fit the resource's current state (a resumable upload's offset, or
+    /// another request holding it).
+    case conflict(String)
+    /// A chunk's bytes do not match the checksum the client sent with them.
+    case checksumMismatch
+    /// The resource existed but is gone for good (an expired resumable upload).
+    case gone(String)
     /// The client went away before the body was complete.
     case clientDisconnected
     /// Storage has no room left.
@@ -34,6 +41,9 @@ public enum SluiceError: Error, Sendable, Equatable {
         case .unsupportedMediaType: "unsupported_media_type"
         case .rangeNotSatisfiable: "range_not_satisfiable"
         case .progressKeyInUse: "progress_key_in_use"
+        case .conflict: "conflict"
+        case .checksumMismatch: "checksum_mismatch"
+        case .gone: "gone"
         case .clientDisconnected: "client_disconnected"
         case .insufficientStorage: "insufficient_storage"
         case .unavailable: "unavailable"

@@ -22,7 +22,20 @@ enum FileRow {
             expiresAt: try row.decode(column: "expires_at", as: Int64?.self).map(Millis.date),
             maxDownloads: try row.decode(column: "max_downloads", as: Int?.self),
             downloads: try row.decode(column: "downloads", as: Int.self),
-            activeDownloads: try row.decode(column: "active_downloads", as: Int.self)
+            activeDownloads: try row.decode(column: "active_downloads", as: Int.self),
+            resumable: try decodeResumable(row)
+        )
+    }
+
+    private static func decodeResumable(_ row: any SQLRow) throws -> ResumableState? {
+        guard try row.decode(column: "resumable", as: Int.self) != 0 else { return nil }
+        let digestText = try row.decode(column: "digest_state", as: String?.self) ?? ""
+        guard let digestState = Hex.decode(digestText) else { throw CorruptRow(column: "digest_state", value: digestText) }
+        return ResumableState(
+            length: try row.decode(column: "upload_length", as: Int64?.self),
+            metadata: try row.decode(column: "upload_metadata", as: String?.self) ?? "",
+            maxDays: try row.decode(column: "max_days", as: Double?.self),
+            digestState: digestState
         )
     }
 

@@ -4,6 +4,9 @@ import SluiceCore
 
 /// The ``MetadataStore`` over SQL: one `files` table, every operation a single statement.
 ///
+/// A resumable upload's lease (`lease_token`, `lease_until`) is a column pair that only a
+/// conditional `UPDATE` can take, so two requests, or two instances, never append at once.
+///
 /// Written against SQLKit so the same queries serve SQLite now and PostgreSQL later; times are
 /// stored as integer milliseconds since 1970.
 public struct SQLMetadataStore: MetadataStore {
@@ -19,11 +22,16 @@ public struct SQLMetadataStore: MetadataStore {
     }
 
     public func insertUploading(_ record: FileRecord) async throws {
+        let resumable = record.resumable
         try await database.raw(
             """
-            INSERT INTO files (id, name, content_type, state, size, delete_token_hash, created_at)
+            INSERT INTO files (id, name, content_type, state, size, delete_token_hash, created_at, expires_at,
+                               max_downloads, resumable, upload_length, upload_metadata, max_days, digest_state)
             VALUES (\(bind: record.id.rawValue), \(bind: record.name), \(bind: record.contentType),
-                    'uploading', 0, \(bind: record.deleteTokenHash), \(bind: Millis(record.createdAt)))
+                    'uploading', 0, \(bind: record.deleteTokenHash), \(bind: Millis(record.createdAt)),
+                    \(bind: record.expiresAt.map(Millis.init)), \(bind: record.maxDownloads),
+                    \(bind: resumable == nil ? 0 : 1), \(bind: resumable?.length), \(bind: resumable?.metadata),
+                    \(bind: resumable?.maxDays), \(bind: resumable.map { Hex.encode($0.digestState) }))
             """
         ).run()
     }
@@ -33,10 +41,54 @@ public struct SQLMetadataStore: MetadataStore {
             """
             UPDATE files SET state = 'complete', size = \(bind: record.size), sha256 = \(bind: record.sha256),
                    completed_at = \(bind: record.completedAt.map(Millis.init)),
-                   expires_at = \(bind: record.expiresAt.map(Millis.init)), max_downloads = \(bind: record.maxDownloads)
+                   expires_at = \(bind: record.expiresAt.map(Millis.init)), max_downloads = \(bind: record.maxDownloads),
+                   digest_state = NULL, lease_token = NULL, lease_until = NULL
             WHERE id = \(bind: record.id.rawValue) AND state = 'uploading'
             """
         ).run()
+    }
+
+    public func acquireUpload(_ id: FileID, offset: Int64, lease: String, until: Date, now: Date) async throws -> FileRecord? {
+        try await database.raw(
+            """
+            UPDATE files SET lease_token = \(bind: lease), lease_until = \(bind: Millis(until))
+            WHERE id = \(bind: id.rawValue) AND state = 'uploading' AND resumable = 1 AND size = \(bind: offset)
+              AND (expires_at IS NULL OR expires_at > \(bind: Millis(now)))
+              AND (lease_until IS NULL OR lease_until <= \(bind: Millis(now)))
+            RETURNING *
+            """
+        ).first().map(FileRow.decode)
+    }
+
+    public func saveProgress(_ record: FileRecord, lease: String, leaseUntil: Date) async throws -> Bool {
+        try await database.raw(
+            """
+            UPDATE files SET size = \(bind: record.size), upload_length = \(bind: record.resumable?.length),
+                   digest_state = \(bind: record.resumable.map { Hex.encode($0.digestState) }),
+                   expires_at = \(bind: record.expiresAt.map(Millis.init)), lease_until = \(bind: Millis(leaseUntil))
+            WHERE id = \(bind: record.id.rawValue) AND state = 'uploading' AND lease_token = \(bind: lease)
+            RETURNING id
+            """
+        ).first() != nil
+    }
+
+    public func releaseUpload(_ id: FileID, lease: String) async throws {
+        try await database.raw(
+            """
+            UPDATE files SET lease_token = NULL, lease_until = NULL
+            WHERE id = \(bind: id.rawValue) AND lease_token = \(bind: lease)
+            """
+        ).run()
+    }
+
+    public func abandonUpload(_ id: FileID) async throws -> Bool {
+        try await database.raw(
+            """
+            UPDATE files SET state = 'deleted', lease_token = NULL, lease_until = NULL
+            WHERE id = \(bind: id.rawValue) AND state = 'uploading' AND resumable = 1
+            RETURNING id
+            """
+        ).first() != nil
     }
 
     public func find(_ id: FileID) async throws -> FileRecord? {
@@ -83,6 +135,8 @@ public struct SQLMetadataStore: MetadataStore {
                OR (state = 'complete' AND expires_at IS NOT NULL AND expires_at <= \(bind: Millis(now)))
                OR (state = 'complete' AND max_downloads IS NOT NULL AND downloads >= max_downloads
                    AND active_downloads = 0)
+               OR (state = 'uploading' AND resumable = 1 AND expires_at IS NOT NULL AND expires_at <= \(bind: Millis(now))
+                   AND (lease_until IS NULL OR lease_until <= \(bind: Millis(now))))
             LIMIT \(bind: limit)
             """
         ).all().map(FileRow.decode)
@@ -90,8 +144,11 @@ public struct SQLMetadataStore: MetadataStore {
 
     public func recoverAfterRestart() async throws -> Int {
         try await database.raw("UPDATE files SET active_downloads = 0 WHERE active_downloads <> 0").run()
+        try await database.raw(
+            "UPDATE files SET lease_token = NULL, lease_until = NULL WHERE lease_token IS NOT NULL"
+        ).run()
         return try await database.raw(
-            "UPDATE files SET state = 'deleted' WHERE state = 'uploading' RETURNING id"
+            "UPDATE files SET state = 'deleted' WHERE state = 'uploading' AND resumable = 0 RETURNING id"
         ).all().count
     }
 

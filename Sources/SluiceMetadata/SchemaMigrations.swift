@@ -30,7 +30,20 @@ enum SchemaMigrations {
                 "CREATE INDEX files_state ON files (state)",
                 "CREATE INDEX files_expires_at ON files (expires_at)",
             ]
-        )
+        ),
+        (
+            2,
+            [
+                // Resumable (tus) uploads: `size` is their durable offset while they run.
+                "ALTER TABLE files ADD COLUMN resumable INTEGER NOT NULL DEFAULT 0",
+                "ALTER TABLE files ADD COLUMN upload_length BIGINT",
+                "ALTER TABLE files ADD COLUMN upload_metadata TEXT",
+                "ALTER TABLE files ADD COLUMN max_days DOUBLE PRECISION",
+                "ALTER TABLE files ADD COLUMN digest_state TEXT",
+                "ALTER TABLE files ADD COLUMN lease_token TEXT",
+                "ALTER TABLE files ADD COLUMN lease_until BIGINT",
+            ]
+        ),
     ]
 
     static func apply(to database: any SQLDatabase) async throws {

@@ -21,6 +21,9 @@ public func buildApplication(
     let pipeline = UploadPipeline(
         blobs: stores.blobs, metadata: stores.metadata, clock: configuration.clock,
         maxUploadSize: configuration.maxUploadSize)
+    let resumable = ResumableUploads(
+        blobs: stores.blobs, metadata: stores.metadata, clock: configuration.clock,
+        maxUploadSize: configuration.maxUploadSize, expiry: configuration.tusExpiry.seconds, logger: logger)
     let links = LinkBuilder(publicURL: configuration.publicURL)
 
     let metrics = TrafficMetrics()
@@ -28,11 +31,15 @@ public func buildApplication(
     let router = Router(context: BasicRequestContext.self)
     router.middlewares.add(TrafficMiddleware(logger: logger, metrics: metrics))
     router.middlewares.add(MetricsMiddleware())
+    router.middlewares.add(TusProtocolMiddleware())
     router.middlewares.add(ErrorMiddleware(logger: logger, metrics: metrics))
     UploadRoutes(pipeline: pipeline, links: links, metrics: metrics).register(on: router)
+    TusRoutes(uploads: resumable, links: links, metrics: metrics).register(on: router)
     DownloadRoutes(blobs: stores.blobs, metadata: stores.metadata, clock: configuration.clock, links: links)
         .register(on: router)
-    DeleteRoutes(blobs: stores.blobs, metadata: stores.metadata, clock: configuration.clock, logger: logger)
+    DeleteRoutes(
+        metadata: stores.metadata, clock: configuration.clock,
+        removal: Removal(blobs: stores.blobs, metadata: stores.metadata, logger: logger))
         .register(on: router)
     OperationsRoutes(blobs: stores.blobs, metadata: stores.metadata, links: links, registry: metricsRegistry)
         .register(on: router)

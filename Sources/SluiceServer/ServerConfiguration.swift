@@ -22,6 +22,8 @@ public struct ServerConfiguration: Sendable {
     public var idleTimeout: Duration = .seconds(60)
     /// A request's header block must arrive within this time (slow-loris).
     public var headerTimeout: Duration = .seconds(30)
+    /// An unfinished resumable upload is removed this long after it was created or last appended to.
+    public var tusExpiry: Duration = .seconds(24 * 3600)
     /// How often expired and used-up files are removed.
     public var sweepInterval: Duration = .seconds(30)
     /// The source of "now"; tests replace it.

@@ -10,6 +10,7 @@ import SluiceCore
 /// ```
 /// root/blobs/Ab/AbCd…   finished blobs, fanned out by the first two characters of the id
 /// root/tmp/              writes in progress; never visible under blobs/ until finished
+/// root/partial/AbCd…     resumable uploads in progress, kept across requests and restarts
 /// ```
 ///
 /// A write goes to a new file in `tmp/` (on Linux NIO opens it `O_TMPFILE`, so it has no name
@@ -25,6 +26,7 @@ public struct LocalBlobStore: BlobStore {
 
     var blobsDirectory: FilePath { root.appending("blobs") }
     var temporaryDirectory: FilePath { root.appending("tmp") }
+    var partialDirectory: FilePath { root.appending("partial") }
 
     /// Creates the store's directories under `root` when they are missing.
     public init(root: FilePath, logger: Logger, readChunkSize: Int = 256 * 1024) async throws {
@@ -32,7 +34,7 @@ public struct LocalBlobStore: BlobStore {
         self.fileSystem = .shared
         self.logger = logger
         self.readChunkSize = readChunkSize
-        for directory in [blobsDirectory, temporaryDirectory] {
+        for directory in [blobsDirectory, temporaryDirectory, partialDirectory] {
             try await LocalBlobStore.createDirectoryIfMissing(directory, fileSystem: fileSystem)
         }
     }
@@ -46,8 +48,35 @@ public struct LocalBlobStore: BlobStore {
         let handle = try await LocalBlobStore.mapErrors {
             try await fileSystem.openFile(forWritingAt: temporary, options: .newFile(replaceExisting: false))
         }
-        return LocalBlobWriter(
-            handle: handle, temporaryPath: temporary, finalPath: blobPath(id), fileSystem: fileSystem, logger: logger)
+        return LocalBlobFile(
+            .temporary, handle: handle, length: 0, path: temporary, finalPath: blobPath(id), fileSystem: fileSystem,
+            logger: logger)
+    }
+
+    func partialPath(_ id: FileID) -> FilePath { partialDirectory.appending(id.rawValue) }
+
+    public func openPartial(_ id: FileID, durableLength: Int64) async throws -> any PartialBlobWriter {
+        let path = partialPath(id)
+        let handle = try await LocalBlobStore.mapErrors {
+            try await fileSystem.openFile(forWritingAt: path, options: .modifyFile(createIfNecessary: durableLength == 0))
+        }
+        do {
+            let length = try await handle.info().size
+            guard length >= durableLength else { throw MissingBytes(path: path, expected: durableLength, found: length) }
+            if length > durableLength {
+                try await handle.resize(to: .bytes(durableLength))
+                try await handle.synchronize()
+            }
+            if durableLength == 0 {
+                try await fileSystem.withDirectoryHandle(atPath: partialDirectory) { try await $0.synchronize() }
+            }
+        } catch {
+            try? await handle.close()
+            throw error
+        }
+        return LocalBlobFile(
+            .partial, handle: handle, length: durableLength, path: path, finalPath: blobPath(id), fileSystem: fileSystem,
+            logger: logger)
     }
 
     public func read(
@@ -70,6 +99,7 @@ public struct LocalBlobStore: BlobStore {
 
     public func delete(_ id: FileID) async throws {
         try await fileSystem.removeItem(at: blobPath(id), strategy: .platformDefault, recursively: false)
+        try await fileSystem.removeItem(at: partialPath(id), strategy: .platformDefault, recursively: false)
     }
 
     public func removeLeftovers() async throws -> Int {
@@ -82,12 +112,17 @@ public struct LocalBlobStore: BlobStore {
 
     public func forEachBlob(_ visit: (FileID) async throws -> Void) async throws {
         for subdirectory in try await Self.list(blobsDirectory) {
-            for name in try await Self.list(blobsDirectory.appending(subdirectory)) {
-                if let id = FileID(name) {
-                    try await visit(id)
-                } else {
-                    logger.warning("ignoring a stray file among the blobs", metadata: ["name": "\(name)"])
-                }
+            try await visitBlobs(in: blobsDirectory.appending(subdirectory), visit)
+        }
+        try await visitBlobs(in: partialDirectory, visit)
+    }
+
+    private func visitBlobs(in directory: FilePath, _ visit: (FileID) async throws -> Void) async throws {
+        for name in try await Self.list(directory) {
+            if let id = FileID(name) {
+                try await visit(id)
+            } else {
+                logger.warning("ignoring a stray file among the blobs", metadata: ["path": "\(directory.appending(name))"])
             }
         }
     }
@@ -111,6 +146,16 @@ public struct LocalBlobStore: BlobStore {
         }
     }
 
+    /// Renames a durable file to `finalPath` and fsyncs the directory, so the name survives a crash.
+    static func moveIntoPlace(_ path: FilePath, to finalPath: FilePath, fileSystem: FileSystem) async throws {
+        try await mapErrors {
+            let directory = finalPath.removingLastComponent()
+            try await createDirectoryIfMissing(directory, fileSystem: fileSystem)
+            try await fileSystem.moveItem(at: path, to: finalPath)
+            try await fileSystem.withDirectoryHandle(atPath: directory) { try await $0.synchronize() }
+        }
+    }
+
     /// Runs `body`, turning a full disk into ``SluiceError/insufficientStorage``.
     static func mapErrors<Result>(_ body: () async throws -> Result) async throws -> Result {
         do {
@@ -130,4 +175,13 @@ public struct LocalBlobStore: BlobStore {
         }
         return false
     }
+}
+
+/// A partial blob shorter than the offset its metadata recorded: bytes that were made durable
+/// are gone, which only a damaged disk or a hand-edited directory can cause.
+struct MissingBytes: Error, CustomStringConvertible {
+    let path: FilePath
+    let expected: Int64
+    let found: Int64
+    var description: String { "partial blob \(path) holds \(found) bytes, \(expected) were stored" }
 }

@@ -36,6 +36,8 @@ struct Serve: AsyncParsableCommand {
     var database: String?
     @Option(help: "Blob storage: a directory (SLUICE_STORAGE). [default: DATA_DIR]")
     var storage: String?
+    @Option(help: "An unfinished resumable (tus) upload is removed this long after its last byte: seconds, or a number with s/m/h/d (SLUICE_TUS_EXPIRY). [default: 24h]")
+    var tusExpiry: String?
     @Option(help: "trace, debug, info, notice, warning, error or critical (SLUICE_LOG_LEVEL). [default: info]")
     var logLevel: String?
 
@@ -57,6 +59,10 @@ struct Serve: AsyncParsableCommand {
         }
         configuration.database = value(database, "DATABASE")
         configuration.storage = value(storage, "STORAGE")
+        if let text = value(tusExpiry, "TUS_EXPIRY") {
+            guard let expiry = DurationText.parse(text), expiry > .zero else { throw ValidationError("invalid --tus-expiry: \(text)") }
+            configuration.tusExpiry = expiry
+        }
         if let text = value(logLevel, "LOG_LEVEL") {
             guard let level = Logger.Level(rawValue: text.lowercased()) else { throw ValidationError("invalid log level: \(text)") }
             configuration.logLevel = level

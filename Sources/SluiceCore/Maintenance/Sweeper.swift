@@ -2,7 +2,8 @@ import Foundation
 import Logging
 import ServiceLifecycle
 
-/// The background service that removes deleted, expired and used-up files with their bytes.
+/// The background service that removes deleted, expired and used-up files, and resumable
+/// uploads abandoned past their expiry, with their bytes.
 ///
 /// Bytes go first, then the record, so a crash in between leaves a record whose (already
 /// missing) blob is removed again on the next pass: never a blob without a record.
@@ -43,9 +44,15 @@ public struct Sweeper: Service {
         while true {
             let batch = try await metadata.sweepable(now: clock.now, limit: 256)
             for record in batch {
-                if record.state == .complete {
+                switch record.state {
+                case .complete:
                     // Expired or used up: hide it first, so no new download starts on it.
                     _ = try await metadata.markDeleted(record.id)
+                case .uploading:
+                    // An abandoned resumable upload: hide it, so no request appends to it again.
+                    _ = try await metadata.abandonUpload(record.id)
+                case .deleted:
+                    break
                 }
                 try await blobs.delete(record.id)
                 try await metadata.remove(record.id)

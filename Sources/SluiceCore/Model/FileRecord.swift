@@ -19,23 +19,27 @@ public struct FileRecord: Sendable, Equatable {
     public var name: String
     public var contentType: String
     public var state: State
+    /// The file's size once complete; while a resumable upload runs, its durable offset.
     public var size: Int64
     /// Lowercase hex SHA-256 of the stored bytes; set once complete.
     public var sha256: String?
     public var deleteTokenHash: String
     public var createdAt: Date
     public var completedAt: Date?
+    /// When the link stops working; for an unfinished resumable upload, when it is abandoned.
     public var expiresAt: Date?
     public var maxDownloads: Int?
     /// Whole-body downloads served to their last byte.
     public var downloads: Int
     /// Whole-body downloads running now, each holding a slot of `maxDownloads`.
     public var activeDownloads: Int
+    /// What a resumable (tus) upload adds; `nil` for a file uploaded in one request.
+    public var resumable: ResumableState?
 
     public init(
         id: FileID, name: String, contentType: String, state: State, size: Int64, sha256: String?,
         deleteTokenHash: String, createdAt: Date, completedAt: Date?, expiresAt: Date?,
-        maxDownloads: Int?, downloads: Int, activeDownloads: Int
+        maxDownloads: Int?, downloads: Int, activeDownloads: Int, resumable: ResumableState? = nil
     ) {
         self.id = id
         self.name = name
@@ -50,6 +54,7 @@ public struct FileRecord: Sendable, Equatable {
         self.maxDownloads = maxDownloads
         self.downloads = downloads
         self.activeDownloads = activeDownloads
+        self.resumable = resumable
     }
 
     /// Downloads still allowed, or `nil` when unlimited.
@@ -73,5 +78,25 @@ public struct FileRecord: Sendable, Equatable {
         case deleted = "deleted"
         case expired = "expired"
         case usedUp = "download limit reached"
+    }
+}
+
+/// The part of a record only a resumable upload has: what the client declared at creation and
+/// the digest state that matches the durable offset (``FileRecord/size``).
+public struct ResumableState: Sendable, Equatable {
+    /// The declared length; `nil` while the client defers it.
+    public var length: Int64?
+    /// The `Upload-Metadata` header exactly as the client sent it, to echo back.
+    public var metadata: String
+    /// The link's lifetime in days, applied when the upload completes.
+    public var maxDays: Double?
+    /// ``ResumableSHA256/serialized`` over the first ``FileRecord/size`` bytes.
+    public var digestState: [UInt8]
+
+    public init(length: Int64?, metadata: String, maxDays: Double?, digestState: [UInt8]) {
+        self.length = length
+        self.metadata = metadata
+        self.maxDays = maxDays
+        self.digestState = digestState
     }
 }

@@ -17,14 +17,19 @@ public protocol BlobStore: Sendable {
         into consume: (ByteBuffer) async throws -> Void
     ) async throws
 
-    /// Removes the blob of `id`; removing a blob that does not exist is not an error.
+    /// Opens the partial blob of a resumable upload to append to it, creating it when
+    /// `durableLength` is 0. Bytes past `durableLength` (written after the last checkpoint) are
+    /// cut off first, so the blob continues exactly where the metadata says it ends.
+    func openPartial(_ id: FileID, durableLength: Int64) async throws -> any PartialBlobWriter
+
+    /// Removes the blob of `id`, finished or partial; removing a blob that does not exist is not an error.
     func delete(_ id: FileID) async throws
 
     /// Removes what a crash left behind (unfinished writes); returns how many were removed.
     func removeLeftovers() async throws -> Int
 
-    /// Calls `visit` with the id of every finished blob, so start-up recovery can find blobs
-    /// without a record. Stores where a full listing is too slow may visit nothing.
+    /// Calls `visit` with the id of every blob, finished or partial, so start-up recovery can find
+    /// blobs without a record. Stores where a full listing is too slow may visit nothing.
     func forEachBlob(_ visit: (FileID) async throws -> Void) async throws
 
     /// Throws when the store cannot currently serve reads and writes.
@@ -44,4 +49,22 @@ public protocol BlobWriter: AnyObject {
 
     /// Discards everything written. Never throws; failures are logged.
     func abort() async
+}
+
+/// The write side of a resumable upload's partial blob, used by one request at a time. What a
+/// checkpoint made durable survives the writer, the request and a crash; the rest may not.
+///
+/// - Important: Call exactly one of ``complete()`` and ``close()``.
+public protocol PartialBlobWriter: AnyObject {
+    /// Appends `chunk`; suspends until the store has taken it (backpressure).
+    func write(_ chunk: ByteBuffer) async throws
+
+    /// Makes every byte written so far durable; returns the blob's durable length.
+    func checkpoint() async throws -> Int64
+
+    /// Makes every byte durable and turns the partial blob into the finished blob of its id.
+    func complete() async throws
+
+    /// Lets go of the blob; bytes written after the last checkpoint may be kept or lost. Never throws.
+    func close() async
 }

@@ -8,12 +8,29 @@ public protocol MetadataStore: Sendable {
     /// Brings the schema to the newest version; safe to call on every start.
     func migrate() async throws
 
-    /// Inserts a new record in state ``FileRecord/State/uploading``.
+    /// Inserts a new record in state ``FileRecord/State/uploading`` (with its resumable part, if any).
     func insertUploading(_ record: FileRecord) async throws
 
     /// Stores the final size, digest, times and limits of an uploading record and marks it
     /// complete; from now on it has a link.
     func markComplete(_ record: FileRecord) async throws
+
+    /// Gives one request the exclusive right to append to the resumable upload `id` until
+    /// `until`, provided it is unfinished, not expired at `now`, at offset `offset`, and no other
+    /// unexpired lease holds it. Returns the record, or `nil` when any of that is not so.
+    func acquireUpload(_ id: FileID, offset: Int64, lease: String, until: Date, now: Date) async throws -> FileRecord?
+
+    /// Under `lease`: stores the durable offset (``FileRecord/size``), the resumable state, the
+    /// upload's new expiry and extends the lease to `leaseUntil`. `false` when the lease was lost
+    /// or the upload is no longer unfinished.
+    func saveProgress(_ record: FileRecord, lease: String, leaseUntil: Date) async throws -> Bool
+
+    /// Gives up `lease` on `id`, if still held.
+    func releaseUpload(_ id: FileID, lease: String) async throws
+
+    /// Marks an unfinished resumable upload deleted (terminated or expired), whether or not a
+    /// request holds it; `false` if it was not an unfinished resumable upload.
+    func abandonUpload(_ id: FileID) async throws -> Bool
 
     /// The record of `id` in any state, or `nil`.
     func find(_ id: FileID) async throws -> FileRecord?
@@ -32,12 +49,13 @@ public protocol MetadataStore: Sendable {
     /// `completed` (the last byte was sent).
     func releaseDownload(_ id: FileID, completed: Bool) async throws
 
-    /// Records the sweeper must remove at `now`: deleted, expired, and used up with no download
-    /// running. At most `limit` of them.
+    /// Records the sweeper must remove at `now`: deleted, expired, used up with no download
+    /// running, and resumable uploads past their expiry that no request holds. At most `limit`.
     func sweepable(now: Date, limit: Int) async throws -> [FileRecord]
 
-    /// After a restart: clears download slots held by the previous process and marks its
-    /// interrupted uploads deleted. Returns how many uploads were abandoned.
+    /// After a restart: clears download slots and upload leases held by the previous process and
+    /// marks its interrupted single-request uploads deleted (resumable ones stay, to be resumed).
+    /// Returns how many uploads were abandoned.
     func recoverAfterRestart() async throws -> Int
 
     /// Throws when the database cannot currently be reached.

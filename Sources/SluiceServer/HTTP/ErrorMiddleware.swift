@@ -48,6 +48,12 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             (status, message) = (.rangeNotSatisfiable, "range not satisfiable")
         case .progressKeyInUse:
             (status, message) = (.conflict, "progress key already in use")
+        case .conflict(let text):
+            (status, message) = (.conflict, text)
+        case .checksumMismatch:
+            (status, message) = (.init(code: 460, reasonPhrase: "Checksum Mismatch"), "checksum mismatch")
+        case .gone(let text):
+            (status, message) = (.gone, text)
         case .clientDisconnected:
             (status, message) = (.badRequest, "request body incomplete")
         case .insufficientStorage:

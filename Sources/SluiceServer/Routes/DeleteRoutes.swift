@@ -1,16 +1,14 @@
 import HTTPTypes
 import Hummingbird
-import Logging
 import NIOCore
 import SluiceCore
 
 /// `DELETE /{id}/{name}/{token}`: the delete link. A wrong token, or a file that is already
 /// gone, answers 404 and changes nothing.
 struct DeleteRoutes: Sendable {
-    let blobs: any BlobStore
     let metadata: any MetadataStore
     let clock: any WallClock
-    let logger: Logger
+    let removal: Removal
 
     func register(on router: Router<some RequestContext>) {
         router.delete("/:id/:name/:token") { request, context in
@@ -30,13 +28,6 @@ struct DeleteRoutes: Sendable {
         else {
             throw SluiceError.notFound("not found")
         }
-        // The record is now invisible; remove the bytes at once. Should that fail, the sweeper
-        // finds the deleted record and tries again.
-        do {
-            try await blobs.delete(id)
-            try await metadata.remove(id)
-        } catch {
-            logger.warning("delete left work for the sweeper", metadata: ["id": "\(id)", "error": "\(error)"])
-        }
+        await removal.removeNow(id)
     }
 }

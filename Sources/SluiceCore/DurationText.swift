@@ -1,0 +1,39 @@
+/// Reads a duration as people write one on a command line: a number of seconds, or a number
+/// with `s`, `m`, `h` or `d` (`90`, `45m`, `24h`, `1.5d`).
+public enum DurationText {
+    /// The duration of `text`, or `nil` for anything else (negative, empty, unknown unit).
+    public static func parse(_ text: String) -> Duration? {
+        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3_600, "d": 86_400]
+        var number = Substring(text.trimmingSpaces)
+        var multiplier = 1.0
+        if let last = number.last, let unit = units[last] {
+            multiplier = unit
+            number = number.dropLast()
+        }
+        let parts = number.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        guard number.utf8.count <= 15, !parts.isEmpty, parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCIIDigit) }),
+            let value = Double(number)
+        else {
+            return nil
+        }
+        return .milliseconds(Int64((value * multiplier * 1000).rounded()))
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, as Foundation's dates count.
+    public var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}
+
+extension Character {
+    fileprivate var isASCIIDigit: Bool { isASCII && isNumber }
+}
+
+extension String {
+    fileprivate var trimmingSpaces: String {
+        String(drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed())
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import SluiceCore
+
+/// The tus `Upload-Metadata` header: comma-separated `key base64value` pairs (the value may be
+/// absent). Sluice reads `filename`, `filetype`, `maxDays` and `maxDownloads`; other keys are
+/// kept and echoed back unread.
+struct UploadMetadata: Equatable {
+    /// Decoded values by key; `nil` for a key without a value.
+    let values: [String: Data?]
+
+    static let maxPairs = 64
+
+    /// Parses `header`; malformed text, a duplicate key or too many pairs is a 400.
+    static func parse(_ header: String) throws -> UploadMetadata {
+        var values: [String: Data?] = [:]
+        guard !header.trimmingASCIISpaces.isEmpty else { return UploadMetadata(values: values) }
+        let pairs = header.split(separator: ",", omittingEmptySubsequences: false)
+        guard pairs.count <= maxPairs else { throw malformed("more than \(maxPairs) pairs") }
+        for pair in pairs {
+            let parts = String(pair).trimmingASCIISpaces.split(separator: " ", omittingEmptySubsequences: false)
+            guard (1...2).contains(parts.count), let key = parts.first, isValidKey(key) else {
+                throw malformed("each pair must be a key and an optional base64 value")
+            }
+            var value: Data?
+            if parts.count == 2 {
+                guard let decoded = Data(base64Encoded: String(parts[1])) else { throw malformed("the value of \(key) is not base64") }
+                value = decoded
+            }
+            guard values.updateValue(value, forKey: String(key)) == nil else { throw malformed("duplicate key \(key)") }
+        }
+        return UploadMetadata(values: values)
+    }
+
+    /// The UTF-8 text of `key`, or `nil` when absent; a value that is not UTF-8 is a 400.
+    func text(_ key: String) throws -> String? {
+        guard let entry = values[key], let data = entry else { return nil }
+        guard let text = String(bytes: data, encoding: .utf8) else { throw Self.malformed("\(key) is not UTF-8") }
+        return text
+    }
+
+    /// The display name, validated as every file name is.
+    func filename() throws -> String? {
+        try text("filename").map(FileName.validated)
+    }
+
+    /// `filetype` when it is a plain `type/subtype` media type; anything else is ignored.
+    func fileType() throws -> String? {
+        guard let type = try text("filetype")?.trimmingASCIISpaces.lowercased() else { return nil }
+        let halves = type.split(separator: "/", omittingEmptySubsequences: false)
+        let isToken = { (text: Substring) in
+            !text.isEmpty && text.utf8.count <= 127 && text.utf8.allSatisfy { byte in
+                (97...122).contains(byte) || (48...57).contains(byte) || Array("!#$&^_.+-".utf8).contains(byte)
+            }
+        }
+        return halves.count == 2 && halves.allSatisfy(isToken) ? type : nil
+    }
+
+    /// The link's limits from `maxDownloads` and `maxDays`, validated as the headers of a `PUT`.
+    func limits() throws -> UploadLimits {
+        UploadLimits(
+            maxDownloads: try text("maxDownloads").map(UploadLimitsParser.parseMaxDownloads),
+            maxDays: try text("maxDays").map(UploadLimitsParser.parseMaxDays)
+        )
+    }
+
+    /// A key: printable ASCII without spaces or commas.
+    private static func isValidKey(_ key: Substring) -> Bool {
+        !key.isEmpty && key.utf8.count <= 128 && key.utf8.allSatisfy { (33...126).contains($0) && $0 != UInt8(ascii: ",") }
+    }
+
+    private static func malformed(_ reason: String) -> SluiceError {
+        .badRequest("malformed Upload-Metadata: \(reason)")
+    }
+}

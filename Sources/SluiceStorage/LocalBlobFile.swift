@@ -1,0 +1,84 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOFileSystem
+import SluiceCore
+
+/// A blob being written to a file of its own, then fsynced and renamed into `blobs/`.
+///
+/// Two kinds: the temporary file of a single-request upload, removed when abandoned; and the
+/// partial blob of a resumable upload, a named file kept when the writer lets go, to be resumed.
+final class LocalBlobFile: BlobWriter, PartialBlobWriter {
+    enum Kind { case temporary, partial }
+
+    private let kind: Kind
+    private let appender: FileAppender
+    private let path: FilePath
+    private let finalPath: FilePath
+    private let fileSystem: FileSystem
+    private let logger: Logger
+    private var closed = false
+
+    init(
+        _ kind: Kind, handle: WriteFileHandle, length: Int64, path: FilePath, finalPath: FilePath, fileSystem: FileSystem,
+        logger: Logger
+    ) {
+        self.kind = kind
+        self.appender = FileAppender(handle: handle, offset: length)
+        self.path = path
+        self.finalPath = finalPath
+        self.fileSystem = fileSystem
+        self.logger = logger
+    }
+
+    /// A writer dropped unfinished (its task was cancelled mid-way) still closes its descriptor,
+    /// and removes a temporary file.
+    deinit {
+        guard !closed else { return }
+        if let descriptor = try? appender.handle.detachUnsafeFileDescriptor() { try? descriptor.close() }
+        if kind == .temporary {
+            try? FileManager.default.removeItem(atPath: path.string)
+            logger.warning("an unfinished write was dropped", metadata: ["path": "\(path)"])
+        }
+    }
+
+    func write(_ chunk: ByteBuffer) async throws {
+        try await appender.append(chunk)
+    }
+
+    func checkpoint() async throws -> Int64 {
+        try await appender.synchronize()
+        return appender.offset
+    }
+
+    func finish() async throws {
+        try await complete()
+    }
+
+    func complete() async throws {
+        try await appender.synchronize()
+        try await appender.handle.close()
+        closed = true
+        try await LocalBlobStore.moveIntoPlace(path, to: finalPath, fileSystem: fileSystem)
+    }
+
+    func abort() async {
+        await close()
+        do {
+            try await fileSystem.removeItem(at: path, strategy: .platformDefault, recursively: false)
+        } catch {
+            logger.error("could not remove an aborted write", metadata: ["path": "\(path)", "error": "\(error)"])
+        }
+    }
+
+    func close() async {
+        guard !closed else { return }
+        closed = true
+        appender.dropPending()
+        do {
+            try await appender.handle.close()
+        } catch {
+            logger.warning("could not close a blob file", metadata: ["path": "\(path)", "error": "\(error)"])
+        }
+    }
+}

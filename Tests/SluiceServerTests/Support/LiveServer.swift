@@ -90,10 +90,10 @@ struct LiveServer {
 
     // MARK: State of the data directory
 
-    /// Every file under the data directory's `blobs/` and `tmp/`, relative paths, sorted.
+    /// Every file under the data directory's `blobs/`, `tmp/` and `partial/`, relative paths, sorted.
     func storedFiles() throws -> [String] {
         var found: [String] = []
-        for folder in ["blobs", "tmp"] {
+        for folder in ["blobs", "tmp", "partial"] {
             let root = dataDirectory.appendingPathComponent(folder)
             guard let enumerator = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey]) else { continue }
             for case let url as URL in enumerator where (try? url.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true {
@@ -101,6 +101,17 @@ struct LiveServer {
             }
         }
         return found.sorted()
+    }
+
+    /// Bytes written so far to the partial blobs of resumable uploads (whatever a writer still
+    /// buffers is not counted).
+    func partialBytes() -> Int {
+        let folder = dataDirectory.appendingPathComponent("partial")
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        return names.reduce(0) { total, name in
+            let attributes = try? FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent(name).path)
+            return total + ((attributes?[.size] as? Int) ?? 0)
+        }
     }
 
     /// Rows of the `files` table, read through a second real SQLite connection.

@@ -37,15 +37,25 @@ public struct SQLMetadataStore: MetadataStore {
     }
 
     public func markComplete(_ record: FileRecord) async throws {
-        try await database.raw(
+        _ = try await complete(record, lease: nil)
+    }
+
+    public func completeUpload(_ record: FileRecord, lease: String) async throws -> Bool {
+        try await complete(record, lease: lease)
+    }
+
+    private func complete(_ record: FileRecord, lease: String?) async throws -> Bool {
+        let leaseCondition: SQLQueryString = lease.map { "AND lease_token = \(bind: $0)" } ?? ""
+        return try await database.raw(
             """
             UPDATE files SET state = 'complete', size = \(bind: record.size), sha256 = \(bind: record.sha256),
                    completed_at = \(bind: record.completedAt.map(Millis.init)),
                    expires_at = \(bind: record.expiresAt.map(Millis.init)), max_downloads = \(bind: record.maxDownloads),
                    digest_state = NULL, lease_token = NULL, lease_until = NULL
-            WHERE id = \(bind: record.id.rawValue) AND state = 'uploading'
+            WHERE id = \(bind: record.id.rawValue) AND state = 'uploading' \(leaseCondition)
+            RETURNING id
             """
-        ).run()
+        ).first() != nil
     }
 
     public func acquireUpload(_ id: FileID, offset: Int64, lease: String, until: Date, now: Date) async throws -> FileRecord? {

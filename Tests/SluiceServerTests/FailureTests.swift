@@ -95,7 +95,8 @@ import Testing
                 try await slow.send(testBytes(1000))
                 let start = ContinuousClock.now
                 #expect(try await server.request(.GET, link).status == 200)
-                #expect(ContinuousClock.now - start < .milliseconds(500))
+                // Generous: the point is that it is not held up by the upload, which never ends.
+                #expect(ContinuousClock.now - start < .seconds(2))
                 try await Task.sleep(for: .milliseconds(100))
             }
             await slow.close()

@@ -255,18 +255,24 @@ private struct RunningAppend {
         try await save()
     }
 
-    /// Puts the blob in place and gives the upload its link.
+    /// Records the last byte, puts the blob in place and gives the upload its link. The lease
+    /// was just renewed, so no other request can have taken the upload meanwhile; only a
+    /// termination can, and then the blob is removed again.
     private mutating func complete() async throws -> FileRecord {
+        try await checkpoint()
         try await writer.complete()
         let now = uploads.clock.now
-        record.size = written
-        record.sha256 = Hex.encode(digest.finalize())
-        record.state = .complete
-        record.completedAt = now
-        record.expiresAt = record.resumable?.maxDays.map { now.addingTimeInterval($0 * 86_400) }
-        record.resumable?.digestState = []
-        try await uploads.metadata.markComplete(record)
-        return record
+        var completed = record
+        completed.sha256 = Hex.encode(digest.finalize())
+        completed.state = .complete
+        completed.completedAt = now
+        completed.expiresAt = record.resumable?.maxDays.map { now.addingTimeInterval($0 * 86_400) }
+        completed.resumable?.digestState = []
+        guard try await uploads.metadata.completeUpload(completed, lease: lease) else {
+            try? await uploads.blobs.delete(id.fileID)
+            throw try await uploads.whyNotHeld(id, offset: record.size)
+        }
+        return completed
     }
 }
 

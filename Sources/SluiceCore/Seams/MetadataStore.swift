@@ -25,6 +25,10 @@ public protocol MetadataStore: Sendable {
     /// or the upload is no longer unfinished.
     func saveProgress(_ record: FileRecord, lease: String, leaseUntil: Date) async throws -> Bool
 
+    /// Like ``markComplete(_:)`` for a resumable upload, only while `lease` still holds it;
+    /// `false` when it does not (taken over or terminated).
+    func completeUpload(_ record: FileRecord, lease: String) async throws -> Bool
+
     /// Gives up `lease` on `id`, if still held.
     func releaseUpload(_ id: FileID, lease: String) async throws
 

@@ -130,58 +130,87 @@ public struct ResumableSHA256: Sendable, Equatable {
 
     /// Runs the compression function over `blocks` consecutive 64-byte blocks at `input`.
     private static func compress(_ words: inout Words, _ input: UnsafeRawPointer, blocks: Int) {
-        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { schedule in
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 16) { buffer in
             roundConstants.withUnsafeBufferPointer { constants in
-                let w = schedule.baseAddress!
+                let w = buffer.baseAddress!
                 let k = constants.baseAddress!
-                var (a, b, c, d, e, f, g, h) = words
                 var block = input
                 for _ in 0..<blocks {
-                    for t in 0..<16 {
-                        w[t] = block.loadUnaligned(fromByteOffset: 4 * t, as: UInt32.self).bigEndian
+                    for i in 0..<16 {
+                        w[i] = block.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self).bigEndian
                     }
-                    for t in 16..<64 {
-                        w[t] = sigma1(w[t - 2]) &+ w[t - 7] &+ sigma0(w[t - 15]) &+ w[t - 16]
-                    }
-                    let (a0, b0, c0, d0, e0, f0, g0, h0) = (a, b, c, d, e, f, g, h)
-                    var t = 0
-                    while t < 64 {
-                        round(a, b, c, &d, e, f, g, &h, k[t] &+ w[t])
-                        round(h, a, b, &c, d, e, f, &g, k[t + 1] &+ w[t + 1])
-                        round(g, h, a, &b, c, d, e, &f, k[t + 2] &+ w[t + 2])
-                        round(f, g, h, &a, b, c, d, &e, k[t + 3] &+ w[t + 3])
-                        round(e, f, g, &h, a, b, c, &d, k[t + 4] &+ w[t + 4])
-                        round(d, e, f, &g, h, a, b, &c, k[t + 5] &+ w[t + 5])
-                        round(c, d, e, &f, g, h, a, &b, k[t + 6] &+ w[t + 6])
-                        round(b, c, d, &e, f, g, h, &a, k[t + 7] &+ w[t + 7])
-                        t &+= 8
-                    }
-                    a &+= a0; b &+= b0; c &+= c0; d &+= d0
-                    e &+= e0; f &+= f0; g &+= g0; h &+= h0
+                    var v = words
+                    var bc = v.1 ^ v.2
+                    sixteenRounds(&v, &bc, w, k, expanding: false)
+                    sixteenRounds(&v, &bc, w, k + 16, expanding: true)
+                    sixteenRounds(&v, &bc, w, k + 32, expanding: true)
+                    sixteenRounds(&v, &bc, w, k + 48, expanding: true)
+                    words = (
+                        words.0 &+ v.0, words.1 &+ v.1, words.2 &+ v.2, words.3 &+ v.3,
+                        words.4 &+ v.4, words.5 &+ v.5, words.6 &+ v.6, words.7 &+ v.7
+                    )
                     block += 64
                 }
-                words = (a, b, c, d, e, f, g, h)
             }
         }
     }
 
-    /// One round; the caller rotates the roles of the eight working variables.
+    /// Sixteen rounds with the constants at `k`, taking the schedule words from the 16-word window
+    /// `w`, first advancing each one by sixteen positions when `expanding`.
+    @inline(__always)
+    private static func sixteenRounds(
+        _ v: inout Words, _ bc: inout UInt32, _ w: UnsafeMutablePointer<UInt32>, _ k: UnsafePointer<UInt32>,
+        expanding: Bool
+    ) {
+        @inline(__always)
+        func word(_ i: Int) -> UInt32 {
+            guard expanding else { return k[i] &+ w[i] }
+            let next = sigma1(w[(i + 14) & 15]) &+ w[(i + 9) & 15] &+ sigma0(w[(i + 1) & 15]) &+ w[i]
+            w[i] = next
+            return k[i] &+ next
+        }
+        var (a, b, c, d, e, f, g, h) = v
+        round(a, b, c, &d, e, f, g, &h, word(0), &bc)
+        round(h, a, b, &c, d, e, f, &g, word(1), &bc)
+        round(g, h, a, &b, c, d, e, &f, word(2), &bc)
+        round(f, g, h, &a, b, c, d, &e, word(3), &bc)
+        round(e, f, g, &h, a, b, c, &d, word(4), &bc)
+        round(d, e, f, &g, h, a, b, &c, word(5), &bc)
+        round(c, d, e, &f, g, h, a, &b, word(6), &bc)
+        round(b, c, d, &e, f, g, h, &a, word(7), &bc)
+        round(a, b, c, &d, e, f, g, &h, word(8), &bc)
+        round(h, a, b, &c, d, e, f, &g, word(9), &bc)
+        round(g, h, a, &b, c, d, e, &f, word(10), &bc)
+        round(f, g, h, &a, b, c, d, &e, word(11), &bc)
+        round(e, f, g, &h, a, b, c, &d, word(12), &bc)
+        round(d, e, f, &g, h, a, b, &c, word(13), &bc)
+        round(c, d, e, &f, g, h, a, &b, word(14), &bc)
+        round(b, c, d, &e, f, g, h, &a, word(15), &bc)
+        v = (a, b, c, d, e, f, g, h)
+    }
+
+    /// One round; the caller rotates the roles of the eight working variables. `bc` holds
+    /// `b ^ c` on entry and `a ^ b` (the next round's `b ^ c`) on exit.
     @inline(__always)
     private static func round(
         _ a: UInt32, _ b: UInt32, _ c: UInt32, _ d: inout UInt32,
-        _ e: UInt32, _ f: UInt32, _ g: UInt32, _ h: inout UInt32, _ kw: UInt32
+        _ e: UInt32, _ f: UInt32, _ g: UInt32, _ h: inout UInt32, _ kw: UInt32, _ bc: inout UInt32
     ) {
-        let t1 = h &+ (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) &+ (g ^ (e & (f ^ g))) &+ kw
-        let t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) &+ ((a & b) | (c & (a | b)))
+        let ab = a ^ b
+        let t1 = h &+ rotr(rotr(rotr(e, 14) ^ e, 5) ^ e, 6) &+ (g ^ (e & (f ^ g))) &+ kw
+        let t2 = rotr(rotr(rotr(a, 9) ^ a, 11) ^ a, 2) &+ (b ^ (ab & bc))
+        bc = ab
         d &+= t1
         h = t1 &+ t2
     }
 
+    /// σ0 of the message schedule.
     @inline(__always)
-    private static func sigma0(_ x: UInt32) -> UInt32 { rotr(x, 7) ^ rotr(x, 18) ^ (x &>> 3) }
+    private static func sigma0(_ x: UInt32) -> UInt32 { rotr(rotr(x, 11) ^ x, 7) ^ (x &>> 3) }
 
+    /// σ1 of the message schedule.
     @inline(__always)
-    private static func sigma1(_ x: UInt32) -> UInt32 { rotr(x, 17) ^ rotr(x, 19) ^ (x &>> 10) }
+    private static func sigma1(_ x: UInt32) -> UInt32 { rotr(rotr(x, 2) ^ x, 17) ^ (x &>> 10) }
 
     @inline(__always)
     private static func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x &>> n) | (x &<< (32 &- n)) }

@@ -42,6 +42,14 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "sluice-bench",
+            dependencies: [
+                "SluiceCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "SluiceCore",
             dependencies: [

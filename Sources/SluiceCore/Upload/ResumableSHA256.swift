@@ -2,7 +2,9 @@
 /// continue its digest in another request, process or instance. swift-crypto cannot export its
 /// state; this type exists for that alone.
 public struct ResumableSHA256: Sendable, Equatable {
+    /// The eight 32-bit words of the hash state, H0 to H7.
     private typealias Words = (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32)
+    /// Storage for one 64-byte block.
     private typealias Block = (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64)
 
     /// The version byte that starts ``serialized``.
@@ -21,8 +23,10 @@ public struct ResumableSHA256: Sendable, Equatable {
 
     public init() {}
 
+    /// How many bytes of `pending` are input.
     private var pendingCount: Int { Int(byteCount & 63) }
 
+    /// Hashes the bytes in `bufferPointer`.
     public mutating func update(bufferPointer: UnsafeRawBufferPointer) {
         guard var input = bufferPointer.baseAddress, bufferPointer.count > 0 else { return }
         var remaining = bufferPointer.count
@@ -31,7 +35,9 @@ public struct ResumableSHA256: Sendable, Equatable {
 
         if buffered > 0 {
             let taken = min(64 - buffered, remaining)
-            withUnsafeMutableBytes(of: &pending) { $0.baseAddress!.advanced(by: buffered).copyMemory(from: input, byteCount: taken) }
+            withUnsafeMutableBytes(of: &pending) {
+                $0.baseAddress!.advanced(by: buffered).copyMemory(from: input, byteCount: taken)
+            }
             input += taken
             remaining -= taken
             guard buffered + taken == 64 else { return }
@@ -50,7 +56,9 @@ public struct ResumableSHA256: Sendable, Equatable {
 
     /// Hashes `bytes`; copies them first unless they are stored contiguously.
     public mutating func update<Bytes: Sequence>(bytes: Bytes) where Bytes.Element == UInt8 {
-        let done: Void? = bytes.withContiguousStorageIfAvailable { update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        let done: Void? = bytes.withContiguousStorageIfAvailable {
+            update(bufferPointer: UnsafeRawBufferPointer($0))
+        }
         if done == nil {
             Array(bytes).withUnsafeBytes { update(bufferPointer: $0) }
         }
@@ -106,9 +114,12 @@ public struct ResumableSHA256: Sendable, Equatable {
         byteCount = Int64(count)
     }
 
+    /// Equal when the ``serialized`` forms are: the same words, byte count and pending bytes.
     public static func == (lhs: Self, rhs: Self) -> Bool {
         guard lhs.byteCount == rhs.byteCount else { return false }
-        let sameWords = withUnsafeBytes(of: lhs.words) { l in withUnsafeBytes(of: rhs.words) { r in l.elementsEqual(r) } }
+        let sameWords = withUnsafeBytes(of: lhs.words) { l in
+            withUnsafeBytes(of: rhs.words) { r in l.elementsEqual(r) }
+        }
         let count = lhs.pendingCount
         let samePending = withUnsafeBytes(of: lhs.pending) { l in
             withUnsafeBytes(of: rhs.pending) { r in l.prefix(count).elementsEqual(r.prefix(count)) }
@@ -116,12 +127,14 @@ public struct ResumableSHA256: Sendable, Equatable {
         return sameWords && samePending
     }
 
+    /// The eight words as 32 big-endian bytes.
     private static func bigEndianBytes(of words: Words) -> [UInt8] {
         [UInt8](unsafeUninitializedCapacity: 32) { buffer, initialized in
+            let target = UnsafeMutableRawBufferPointer(buffer)
             withUnsafeBytes(of: words) { source in
                 for index in 0..<8 {
                     let word = source.load(fromByteOffset: 4 * index, as: UInt32.self)
-                    UnsafeMutableRawBufferPointer(buffer).storeBytes(of: word.bigEndian, toByteOffset: 4 * index, as: UInt32.self)
+                    target.storeBytes(of: word.bigEndian, toByteOffset: 4 * index, as: UInt32.self)
                 }
             }
             initialized = 32
@@ -212,10 +225,12 @@ public struct ResumableSHA256: Sendable, Equatable {
     @inline(__always)
     private static func sigma1(_ x: UInt32) -> UInt32 { rotr(rotr(x, 2) ^ x, 17) ^ (x &>> 10) }
 
+    /// Rotates right by `n` (1...31).
     @inline(__always)
     private static func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x &>> n) | (x &<< (32 &- n)) }
 }
 
+/// K0 to K63 (FIPS 180-4, 4.2.2).
 private let roundConstants: [UInt32] = [
     0x428a_2f98, 0x7137_4491, 0xb5c0_fbcf, 0xe9b5_dba5, 0x3956_c25b, 0x59f1_11f1, 0x923f_82a4, 0xab1c_5ed5,
     0xd807_aa98, 0x1283_5b01, 0x2431_85be, 0x550c_7dc3, 0x72be_5d74, 0x80de_b1fe, 0x9bdc_06a7, 0xc19b_f174,

@@ -70,12 +70,14 @@ public struct SQLMetadataStore: MetadataStore {
         ).first().map(FileRow.decode)
     }
 
-    public func saveProgress(_ record: FileRecord, lease: String, leaseUntil: Date) async throws -> Bool {
-        try await database.raw(
+    public func saveProgress(_ record: FileRecord, lease: String, leaseUntil: Date?) async throws -> Bool {
+        let leaseUpdate: SQLQueryString =
+            leaseUntil.map { "lease_until = \(bind: Millis($0))" } ?? "lease_token = NULL, lease_until = NULL"
+        return try await database.raw(
             """
             UPDATE files SET size = \(bind: record.size), upload_length = \(bind: record.resumable?.length),
                    digest_state = \(bind: record.resumable.map { Hex.encode($0.digestState) }),
-                   expires_at = \(bind: record.expiresAt.map(Millis.init)), lease_until = \(bind: Millis(leaseUntil))
+                   expires_at = \(bind: record.expiresAt.map(Millis.init)), \(leaseUpdate)
             WHERE id = \(bind: record.id.rawValue) AND state = 'uploading' AND lease_token = \(bind: lease)
             RETURNING id
             """

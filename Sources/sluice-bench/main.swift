@@ -41,7 +41,7 @@ measure("ResumableSHA256, state saved and restored every PATCH") {
 }
 
 let path = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-bench-\(UUID().uuidString)").path
-FileManager.default.createFile(atPath: path, contents: nil)
+_ = FileManager.default.createFile(atPath: path, contents: nil)
 defer { try? FileManager.default.removeItem(atPath: path) }
 let writer = FileHandle(forWritingAtPath: path)!
 for _ in 0..<(total / patchSize) { writer.write(Data(patch)) }

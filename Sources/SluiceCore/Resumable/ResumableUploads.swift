@@ -211,7 +211,7 @@ private struct RunningAppend {
                 try await writer.write(chunk)
             }
         } catch SluiceError.clientDisconnected where keepsPartialBody {
-            try await checkpoint()
+            try await checkpoint(releasing: true)
             throw SluiceError.clientDisconnected
         }
         if let chunkHasher, !chunkHasher.matches { throw SluiceError.checksumMismatch }
@@ -219,9 +219,8 @@ private struct RunningAppend {
         if written == record.resumable?.length {
             return try await complete()
         }
-        try await checkpoint()
+        try await checkpoint(releasing: true)
         await writer.close()
-        try await uploads.metadata.releaseUpload(id.fileID, lease: lease)
         return record
     }
 
@@ -235,24 +234,27 @@ private struct RunningAppend {
         }
     }
 
-    /// Saves ``record`` under the lease, extending the lease and the upload's expiry.
-    mutating func save() async throws {
+    /// Saves ``record`` under the lease and extends the upload's expiry; extends the lease too,
+    /// or gives it up when `releasing`.
+    mutating func save(releasing: Bool = false) async throws {
         let now = uploads.clock.now
         record.expiresAt = now.addingTimeInterval(uploads.expiry)
         leaseUntil = now.addingTimeInterval(uploads.leaseDuration)
-        guard try await uploads.metadata.saveProgress(record, lease: lease, leaseUntil: leaseUntil) else {
+        guard
+            try await uploads.metadata.saveProgress(record, lease: lease, leaseUntil: releasing ? nil : leaseUntil)
+        else {
             throw try await uploads.whyNotHeld(id, offset: record.size)
         }
     }
 
     /// Makes every written byte durable, then records the new offset with its digest state.
-    private mutating func checkpoint() async throws {
+    private mutating func checkpoint(releasing: Bool = false) async throws {
         let durable = try await writer.checkpoint()
         precondition(durable == written, "the blob store made \(durable) bytes durable, \(written) were written")
         record.size = written
         record.resumable?.digestState = digest.serialized
         lastCheckpoint = uploads.clock.now
-        try await save()
+        try await save(releasing: releasing)
     }
 
     /// Records the last byte, puts the blob in place and gives the upload its link. The lease

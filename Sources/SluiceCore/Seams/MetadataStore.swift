@@ -20,10 +20,10 @@ public protocol MetadataStore: Sendable {
     /// unexpired lease holds it. Returns the record, or `nil` when any of that is not so.
     func acquireUpload(_ id: FileID, offset: Int64, lease: String, until: Date, now: Date) async throws -> FileRecord?
 
-    /// Under `lease`: stores the durable offset (``FileRecord/size``), the resumable state, the
-    /// upload's new expiry and extends the lease to `leaseUntil`. `false` when the lease was lost
-    /// or the upload is no longer unfinished.
-    func saveProgress(_ record: FileRecord, lease: String, leaseUntil: Date) async throws -> Bool
+    /// Under `lease`: stores the durable offset (``FileRecord/size``), the resumable state and
+    /// the upload's new expiry, and extends the lease to `leaseUntil` (`nil` gives it up). `false`
+    /// when the lease was lost or the upload is no longer unfinished.
+    func saveProgress(_ record: FileRecord, lease: String, leaseUntil: Date?) async throws -> Bool
 
     /// Like ``markComplete(_:)`` for a resumable upload, only while `lease` still holds it;
     /// `false` when it does not (taken over or terminated).

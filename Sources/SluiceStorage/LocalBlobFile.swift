@@ -35,7 +35,7 @@ final class LocalBlobFile: BlobWriter, PartialBlobWriter {
     /// and removes a temporary file.
     deinit {
         guard !closed else { return }
-        if let descriptor = try? appender.handle.detachUnsafeFileDescriptor() { try? descriptor.close() }
+        closeDescriptor()
         if kind == .temporary {
             try? FileManager.default.removeItem(atPath: path.string)
             logger.warning("an unfinished write was dropped", metadata: ["path": "\(path)"])
@@ -73,12 +73,19 @@ final class LocalBlobFile: BlobWriter, PartialBlobWriter {
 
     func close() async {
         guard !closed else { return }
-        closed = true
         appender.dropPending()
         do {
             try await appender.handle.close()
         } catch {
+            // Cancelled or failed: the descriptor must still go.
             logger.warning("could not close a blob file", metadata: ["path": "\(path)", "error": "\(error)"])
+            closeDescriptor()
         }
+        closed = true
+    }
+
+    /// Closes the file synchronously, for when the handle's own `close` cannot run.
+    private func closeDescriptor() {
+        if let descriptor = try? appender.handle.detachUnsafeFileDescriptor() { try? descriptor.close() }
     }
 }

@@ -369,3 +369,14 @@ import Testing
         }
     }
 }
+
+/// The tus prefix does not take names away from plain uploads.
+@Suite struct TusPrefixTests {
+    @Test func aFileNamedFilesCanStillBePut() async throws {
+        try await LiveServer.run { server in
+            let link = try await server.upload("files", Array("hi".utf8))
+            #expect(link.hasSuffix("/files"))
+            #expect(try await server.request(.GET, link).text == "hi")
+        }
+    }
+}

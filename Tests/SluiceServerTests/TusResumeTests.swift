@@ -106,3 +106,27 @@ import Testing
         }
     }
 }
+
+/// API.md: "An interrupted upload resumes from the stored offset through any server instance
+/// that shares the same database and storage."
+@Suite struct TusSharedStoresTests {
+    @Test func anotherInstanceOnTheSameStoresFinishesTheUpload() async throws {
+        let bytes = testBytes(300_000)
+        try await LiveServer.run { first in
+            let url = try await TusClient(server: first).create(length: bytes.count)
+            let path = try #require(URL(string: url)).path
+            #expect(try await TusClient(server: first).patch(url, offset: 0, Array(bytes[..<100_000])).status == 204)
+            try await LiveServer.run(dataDirectory: first.dataDirectory) { second in
+                let tus = TusClient(server: second)
+                #expect(try await tus.offset(path) == 100_000)
+                #expect(try await tus.patch(path, offset: 100_000, Array(bytes[100_000..<200_000])).status == 204)
+                #expect(try await TusClient(server: first).offset(path) == 200_000)
+                let last = try await TusClient(server: first).patch(path, offset: 200_000, Array(bytes[200_000...]))
+                let link = try #require(last.header("X-Url"))
+                #expect(link.hasPrefix(first.base))
+                let onSecond = second.base + link.dropFirst(first.base.count)
+                #expect(try await second.request(.GET, onSecond).body == bytes)
+            }
+        }
+    }
+}

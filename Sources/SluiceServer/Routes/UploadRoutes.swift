@@ -17,6 +17,8 @@ struct UploadRoutes: Sendable {
         // The router allows one parameter name per path position and GET calls the first
         // segment `id`; for a PUT that segment is the file name.
         router.put("/:id") { request, context in try await put(request, rawName: context.parameters.get("id")) }
+        // `/files` is the tus prefix; the router would not fall back from it to `/:id`.
+        router.put("/files") { request, _ in try await put(request, rawName: "files") }
         router.post("/") { request, _ in try await post(request) }
     }
 

@@ -1,10 +1,11 @@
 import HTTPTypes
 import Hummingbird
 
-/// What every request and response under `/files` carries: requests other than `OPTIONS` must
+/// What every tus request and response under `/files` carries: requests other than `OPTIONS` must
 /// speak `Tus-Resumable: 1.0.0` (else 412, before anything is stored); responses other than to
 /// `OPTIONS` say `Tus-Resumable`; and CORS headers let a web page on another origin use tus.
 struct TusProtocolMiddleware<Context: RequestContext>: RouterMiddleware {
+    static var tusMethods: Set<HTTPRequest.Method> { [.post, .head, .patch, .delete, .options] }
     static var allowedMethods: String { "POST, HEAD, PATCH, DELETE, OPTIONS" }
     static var allowedHeaders: String {
         "Authorization, Origin, X-Requested-With, Content-Type, Upload-Length, Upload-Offset, Tus-Resumable, "
@@ -17,7 +18,10 @@ struct TusProtocolMiddleware<Context: RequestContext>: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
-        guard path == "/files" || path.hasPrefix("/files/") else { return try await next(request, context) }
+        guard path == "/files" || path.hasPrefix("/files/"), Self.tusMethods.contains(request.method) else {
+            // `PUT /files` is an upload of a file named "files", not tus.
+            return try await next(request, context)
+        }
         var response: Response
         if request.method != .options && request.headers[TusHeaders.tusResumable] != TusHeaders.version {
             response = ErrorMiddleware<Context>.errorResponse(

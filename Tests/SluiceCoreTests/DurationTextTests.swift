@@ -1,0 +1,22 @@
+import SluiceCore
+import Testing
+
+/// `--tus-expiry` and the like: durations as people type them.
+@Suite struct DurationTextTests {
+    @Test(arguments: [
+        ("90", Duration.seconds(90)), ("45m", .seconds(2700)), ("24h", .seconds(86_400)), ("1.5d", .seconds(129_600)),
+        ("0.5s", .milliseconds(500)), (" 2h ", .seconds(7200)),
+    ])
+    func accepted(text: String, expected: Duration) {
+        #expect(DurationText.parse(text) == expected)
+    }
+
+    @Test(arguments: ["", "h", "-1h", "1x", "1.h", ".5h", "1 h", "1e3", "24hh", "9999999999999999h"])
+    func refused(text: String) {
+        #expect(DurationText.parse(text) == nil)
+    }
+
+    @Test func secondsOfADuration() {
+        #expect(Duration.milliseconds(1500).seconds == 1.5)
+    }
+}

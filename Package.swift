@@ -50,9 +50,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(name: "CSHA256Blocks"),
         .target(
             name: "SluiceCore",
             dependencies: [
+                "CSHA256Blocks",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

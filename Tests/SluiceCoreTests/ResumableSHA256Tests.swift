@@ -1,13 +1,66 @@
 import Testing
 
 import Crypto
-import SluiceCore
+#if os(Linux)
+import Foundation
+#endif
+@testable import SluiceCore
+
+/// The engines this machine can run: the portable one always, the SHA-NI one where the CPU has it.
+private let engines: [ResumableSHA256.Engine] =
+    ResumableSHA256.Engine.preferred == .hardware ? [.portable, .hardware] : [.portable]
 
 @Suite("ResumableSHA256")
 struct ResumableSHA256Tests {
+    typealias Engine = ResumableSHA256.Engine
+
+    // MARK: Engines
+
+    @Test("the SHA-NI engine is preferred exactly when the CPU has the SHA extensions")
+    func enginePreference() throws {
+        #if arch(x86_64) && os(Linux)
+        // The kernel's view of CPUID leaves 1 and 7, so a broken detection cannot silently
+        // leave the hardware engine untested.
+        let cpuinfo = try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
+        let flagsLine = cpuinfo.split(separator: "\n").first { $0.hasPrefix("flags") } ?? ""
+        let flags = Set(flagsLine.split(separator: " ").map(String.init))
+        let hasSHA = flags.contains("sha_ni") && flags.contains("sse4_1") && flags.contains("ssse3")
+        #expect(Engine.preferred == (hasSHA ? .hardware : .portable), "flags: \(flagsLine)")
+        #elseif !arch(x86_64)
+        #expect(Engine.preferred == .portable)
+        #endif
+        #expect(engines.contains(.portable))
+    }
+
+    @Test("the engines agree block by block, and a state saved by one continues with the other")
+    func enginesShareTheState() throws {
+        var generator = SplitMix64(seed: 6)
+        let input = Self.randomBytes(20_000, using: &generator)
+        var hashers = engines.map { ResumableSHA256(engine: $0) }
+        var offset = 0
+        for size in Self.randomChunkSizes(total: input.count, maxChunk: 700, using: &generator) {
+            for index in hashers.indices {
+                input[offset..<(offset + size)].withUnsafeBytes { hashers[index].update(bufferPointer: $0) }
+            }
+            offset += size
+            #expect(Set(hashers.map(\.serialized)).count == 1, "offset \(offset)")
+            #expect(hashers.allSatisfy { $0 == hashers[0] })
+            // Each engine takes over the state the next one saved.
+            let states = hashers.map(\.serialized)
+            for index in hashers.indices {
+                hashers[index] = try #require(
+                    ResumableSHA256(serialized: states[(index + 1) % states.count], engine: engines[index]))
+            }
+        }
+        let expected = Self.reference(input)
+        for (index, hasher) in hashers.enumerated() {
+            #expect(hasher.finalize() == expected, "\(engines[index])")
+        }
+    }
+
     // MARK: Known answers
 
-    @Test("NIST FIPS 180-4 / CAVP short and long messages", arguments: [
+    @Test("NIST FIPS 180-4 / CAVP short and long messages", arguments: engines, [
         ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
         ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
         (
@@ -19,19 +72,25 @@ struct ResumableSHA256Tests {
             "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1"
         ),
     ])
-    func nistVectors(message: String, expected: String) {
+    func nistVectors(engine: Engine, vector: (String, String)) {
+        let (message, expected) = vector
         let bytes = Array(message.utf8)
-        #expect(Self.hex(Self.digest(bytes)) == expected)
-        #expect(Self.hex(Self.digest(bytes, chunkSizes: [1])) == expected)
+        #expect(Self.hex(Self.digest(bytes, engine: engine)) == expected)
+        #expect(Self.hex(Self.digest(bytes, chunkSizes: [1], engine: engine)) == expected)
+        for misalignment in [1, 3, 8, 13] {
+            #expect(Self.hex(Self.digest(bytes, misalignment: misalignment, engine: engine)) == expected)
+            #expect(Self.hex(Self.digest(bytes, chunkSizes: [5, 61], misalignment: misalignment, engine: engine)) == expected)
+        }
     }
 
-    @Test("NIST: one million 'a', in one update and in thousand-byte updates")
-    func millionA() {
+    @Test("NIST: one million 'a', in one update and in thousand-byte updates", arguments: engines)
+    func millionA(engine: Engine) {
         let expected = "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"
         let million = [UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000)
-        #expect(Self.hex(Self.digest(million)) == expected)
+        #expect(Self.hex(Self.digest(million, engine: engine)) == expected)
+        #expect(Self.hex(Self.digest(million, misalignment: 5, engine: engine)) == expected)
 
-        var hasher = ResumableSHA256()
+        var hasher = ResumableSHA256(engine: engine)
         let thousand = [UInt8](repeating: UInt8(ascii: "a"), count: 1000)
         for _ in 0..<1000 { hasher.update(bytes: thousand) }
         #expect(hasher.byteCount == 1_000_000)
@@ -40,29 +99,57 @@ struct ResumableSHA256Tests {
 
     // MARK: Agreement with swift-crypto
 
-    @Test("equals swift-crypto around block boundaries and on larger inputs", arguments: Array(0...200) + [1000, 65_537])
-    func matchesSwiftCrypto(length: Int) {
+    @Test(
+        "equals swift-crypto around block boundaries and on larger inputs, aligned or not",
+        arguments: engines, Array(0...200) + [1000, 65_537]
+    )
+    func matchesSwiftCrypto(engine: Engine, length: Int) {
         var generator = SplitMix64(seed: UInt64(length))
         let input = Self.randomBytes(length, using: &generator)
-        let ours = Self.digest(input)
+        let expected = Self.reference(input)
+        let ours = Self.digest(input, engine: engine)
         #expect(ours.count == 32)
-        #expect(ours == Self.reference(input))
+        #expect(ours == expected)
+        for misalignment in [1, 4, 7, 15, 33] {
+            #expect(Self.digest(input, misalignment: misalignment, engine: engine) == expected, "misaligned by \(misalignment)")
+        }
     }
 
-    @Test("the same digest however the input is split into updates")
-    func splitsDoNotMatter() {
+    @Test("the same digest however the input is split into updates", arguments: engines)
+    func splitsDoNotMatter(engine: Engine) {
         var generator = SplitMix64(seed: 1)
         for length in [0, 1, 55, 56, 63, 64, 65, 119, 120, 127, 128, 129, 1000, 4097, 65_537] {
             let input = Self.randomBytes(length, using: &generator)
             let expected = Self.reference(input)
             for maxChunk in [1, 3, 63, 64, 65, 200, 5000] {
                 let chunks = Self.randomChunkSizes(total: length, maxChunk: maxChunk, using: &generator)
-                #expect(Self.digest(input, chunkSizes: chunks) == expected, "length \(length), chunks up to \(maxChunk)")
+                let misalignment = Int.random(in: 0..<64, using: &generator)
+                #expect(
+                    Self.digest(input, chunkSizes: chunks, misalignment: misalignment, engine: engine) == expected,
+                    "length \(length), chunks up to \(maxChunk), misaligned by \(misalignment)")
             }
             // A sequence without contiguous storage takes the copying path.
-            var hasher = ResumableSHA256()
+            var hasher = ResumableSHA256(engine: engine)
             hasher.update(bytes: input.lazy.map { $0 })
             #expect(hasher.finalize() == expected, "length \(length), non-contiguous sequence")
+        }
+    }
+
+    @Test("odd split points in unaligned buffers", arguments: engines)
+    func oddSplitPoints(engine: Engine) {
+        var generator = SplitMix64(seed: 5)
+        let input = Self.randomBytes(64 * 9 + 37, using: &generator)
+        let expected = Self.reference(input)
+        let points = [0, 1, 7, 55, 56, 63, 64, 65, 127, 129, 191, 200, 319, 320, 321, 447, 500, 575, 576, 577, input.count]
+        for misalignment in [0, 1, 3, 8, 15, 31] {
+            for (index, first) in points.enumerated() {
+                for second in points[index...] {
+                    let chunks = [first, second - first, input.count - second]
+                    #expect(
+                        Self.digest(input, chunkSizes: chunks, misalignment: misalignment, engine: engine) == expected,
+                        "splits at \(first) and \(second), misaligned by \(misalignment)")
+                }
+            }
         }
     }
 
@@ -82,22 +169,23 @@ struct ResumableSHA256Tests {
 
     // MARK: Saving and restoring
 
-    @Test("serialize at many points, restore, continue: the same digest as one pass")
-    func serializeRestoreContinue() throws {
+    @Test("serialize at many points, restore, continue: the same digest as one pass", arguments: engines)
+    func serializeRestoreContinue(engine: Engine) throws {
         var generator = SplitMix64(seed: 2)
         for length in [0, 1, 63, 64, 65, 1000, 65_537] {
             let input = Self.randomBytes(length, using: &generator)
             let expected = Self.reference(input)
-            #expect(Self.digest(input) == expected)
+            #expect(Self.digest(input, engine: engine) == expected)
             for _ in 0..<3 {
-                var hasher = ResumableSHA256()
+                var hasher = ResumableSHA256(engine: engine)
                 var offset = 0
                 for size in Self.randomChunkSizes(total: length, maxChunk: 300, using: &generator) {
                     input[offset..<(offset + size)].withUnsafeBytes { hasher.update(bufferPointer: $0) }
                     offset += size
                     let state = hasher.serialized
                     #expect(state.count == 41 + offset % 64)
-                    let restored = try #require(ResumableSHA256(serialized: state), "length \(length), offset \(offset)")
+                    let restored = try #require(
+                        ResumableSHA256(serialized: state, engine: engine), "length \(length), offset \(offset)")
                     #expect(restored == hasher)
                     #expect(restored.byteCount == Int64(offset))
                     #expect(restored.serialized == state)
@@ -118,15 +206,16 @@ struct ResumableSHA256Tests {
         #expect(restored.finalize() == hasher.finalize())
     }
 
-    @Test("the serialized form is stable: version 1, words, big-endian count, pending bytes")
-    func serializedFormat() {
+    @Test("the serialized form is stable: version 1, words, big-endian count, pending bytes", arguments: engines)
+    func serializedFormat(engine: Engine) {
         let initialWords: [UInt8] = [
             0x6a, 0x09, 0xe6, 0x67, 0xbb, 0x67, 0xae, 0x85, 0x3c, 0x6e, 0xf3, 0x72, 0xa5, 0x4f, 0xf5, 0x3a,
             0x51, 0x0e, 0x52, 0x7f, 0x9b, 0x05, 0x68, 0x8c, 0x1f, 0x83, 0xd9, 0xab, 0x5b, 0xe0, 0xcd, 0x19,
         ]
         #expect(ResumableSHA256().serialized == [1] + initialWords + [0, 0, 0, 0, 0, 0, 0, 0])
+        #expect(ResumableSHA256(engine: engine).serialized == [1] + initialWords + [0, 0, 0, 0, 0, 0, 0, 0])
 
-        var hasher = ResumableSHA256()
+        var hasher = ResumableSHA256(engine: engine)
         hasher.update(bytes: Array("abc".utf8))
         #expect(hasher.serialized == [1] + initialWords + [0, 0, 0, 0, 0, 0, 0, 3] + Array("abc".utf8))
 
@@ -161,11 +250,11 @@ struct ResumableSHA256Tests {
 
     // MARK: finalize
 
-    @Test("finalize() gives the digest so far and does not disturb further updates")
-    func finalizeDoesNotDisturb() {
+    @Test("finalize() gives the digest so far and does not disturb further updates", arguments: engines)
+    func finalizeDoesNotDisturb(engine: Engine) {
         var generator = SplitMix64(seed: 4)
         let input = Self.randomBytes(2000, using: &generator)
-        var hasher = ResumableSHA256()
+        var hasher = ResumableSHA256(engine: engine)
         var offset = 0
         for size in Self.randomChunkSizes(total: input.count, maxChunk: 130, using: &generator) {
             input[offset..<(offset + size)].withUnsafeBytes { hasher.update(bufferPointer: $0) }
@@ -257,23 +346,40 @@ struct ResumableSHA256Tests {
         return sizes
     }
 
-    /// Our digest of `input`, fed in updates of `chunkSizes` (cycled), or in one update.
-    static func digest(_ input: [UInt8], chunkSizes: [Int] = []) -> [UInt8] {
-        var hasher = ResumableSHA256()
-        guard !chunkSizes.isEmpty else {
+    /// Our digest of `input` with `engine`, fed in updates of `chunkSizes` (cycled), or in one
+    /// update. With a `misalignment`, from a copy that starts that many bytes past a 64-byte
+    /// boundary; else from the array itself.
+    static func digest(
+        _ input: [UInt8], chunkSizes: [Int] = [], misalignment: Int? = nil, engine: Engine = .preferred
+    ) -> [UInt8] {
+        var hasher = ResumableSHA256(engine: engine)
+        if let misalignment {
+            let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: misalignment + input.count, alignment: 64)
+            defer { storage.deallocate() }
+            let copy = UnsafeMutableRawBufferPointer(rebasing: storage[misalignment...])
+            copy.copyBytes(from: input)
+            forEachChunk(of: input.count, chunkSizes) { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: copy[$0])) }
+        } else if chunkSizes.isEmpty {
             hasher.update(bytes: input)
-            return hasher.finalize()
-        }
-        var offset = 0
-        var index = 0
-        while offset < input.count {
-            let size = min(chunkSizes[index % chunkSizes.count], input.count - offset)
-            input[offset..<(offset + size)].withUnsafeBytes { hasher.update(bufferPointer: $0) }
-            offset += size
-            index += 1
+        } else {
+            forEachChunk(of: input.count, chunkSizes) { range in input[range].withUnsafeBytes { hasher.update(bufferPointer: $0) } }
         }
         #expect(hasher.byteCount == Int64(input.count))
         return hasher.finalize()
+    }
+
+    /// Calls `body` with consecutive ranges of `0..<count`, sized by `chunkSizes` (cycled, the
+    /// last one cut short), or with the whole range when `chunkSizes` is empty.
+    static func forEachChunk(of count: Int, _ chunkSizes: [Int], _ body: (Range<Int>) -> Void) {
+        guard !chunkSizes.isEmpty else { return body(0..<count) }
+        var offset = 0
+        var index = 0
+        while offset < count {
+            let size = min(chunkSizes[index % chunkSizes.count], count - offset)
+            body(offset..<(offset + size))
+            offset += size
+            index += 1
+        }
     }
 
     /// swift-crypto's digest of `input`.

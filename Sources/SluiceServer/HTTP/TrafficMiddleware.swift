@@ -12,7 +12,9 @@ struct TrafficMiddleware<Context: RequestContext>: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
-        let isUpload = request.method == .put || (request.method == .post && request.uri.path == "/")
+        let isUpload =
+            request.method == .put || request.method == .patch
+            || (request.method == .post && (request.uri.path == "/" || request.uri.path.hasPrefix("/files")))
         if isUpload { metrics.uploadsInFlight.increment() }
         var response: Response
         do {

@@ -1,7 +1,23 @@
+import CSHA256Blocks
+
 /// SHA-256 (FIPS 180-4) whose running state can be saved and restored, so a resumable upload can
 /// continue its digest in another request, process or instance. swift-crypto cannot export its
-/// state; this type exists for that alone.
+/// state; this type exists for that alone. Whole blocks go through the x86-64 SHA instructions
+/// (CSHA256Blocks) when the CPU has them, else through the Swift compression function below.
 public struct ResumableSHA256: Sendable, Equatable {
+    /// What compresses whole blocks. Both give identical states; the engine is not part of the
+    /// state (``serialized``, ``==``), so a state saved with one continues with the other.
+    enum Engine: Sendable {
+        /// The Swift compression function in this file; runs everywhere.
+        case portable
+        /// `csha256_blocks` (SHA-NI); only where `csha256_has_hardware()` is 1.
+        case hardware
+
+        /// What ``ResumableSHA256/init()`` and ``ResumableSHA256/init(serialized:)`` use: the
+        /// hardware engine when this CPU has the SHA extensions. Decided once per process.
+        static let preferred: Engine = csha256_has_hardware() == 1 ? .hardware : .portable
+    }
+
     /// The eight 32-bit words of the hash state, H0 to H7.
     private typealias Words = (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32)
     /// Storage for one 64-byte block.
@@ -21,7 +37,19 @@ public struct ResumableSHA256: Sendable, Equatable {
     /// Bytes hashed so far.
     public private(set) var byteCount: Int64 = 0
 
-    public init() {}
+    /// What compresses this hasher's blocks; not part of the state.
+    private let engine: Engine
+
+    public init() {
+        engine = .preferred
+    }
+
+    /// A hasher that compresses with `engine`, so tests can run both; `.hardware` only when it is
+    /// ``Engine/preferred``.
+    init(engine: Engine) {
+        precondition(engine == .portable || Engine.preferred == .hardware, "this CPU has no SHA extensions")
+        self.engine = engine
+    }
 
     /// How many bytes of `pending` are input.
     private var pendingCount: Int { Int(byteCount & 63) }
@@ -29,6 +57,7 @@ public struct ResumableSHA256: Sendable, Equatable {
     /// Hashes the bytes in `bufferPointer`.
     public mutating func update(bufferPointer: UnsafeRawBufferPointer) {
         guard var input = bufferPointer.baseAddress, bufferPointer.count > 0 else { return }
+        let engine = self.engine
         var remaining = bufferPointer.count
         let buffered = pendingCount
         byteCount += Int64(remaining)
@@ -41,11 +70,11 @@ public struct ResumableSHA256: Sendable, Equatable {
             input += taken
             remaining -= taken
             guard buffered + taken == 64 else { return }
-            withUnsafeBytes(of: pending) { Self.compress(&words, $0.baseAddress!, blocks: 1) }
+            withUnsafeBytes(of: pending) { Self.compress(&words, $0.baseAddress!, blocks: 1, engine: engine) }
         }
         let blocks = remaining / 64
         if blocks > 0 {
-            Self.compress(&words, input, blocks: blocks)
+            Self.compress(&words, input, blocks: blocks, engine: engine)
             input += blocks * 64
             remaining -= blocks * 64
         }
@@ -76,7 +105,7 @@ public struct ResumableSHA256: Sendable, Equatable {
             base.storeBytes(of: 0x80, toByteOffset: buffered, as: UInt8.self)
             let blocks = buffered < 56 ? 1 : 2
             base.storeBytes(of: bitCount.bigEndian, toByteOffset: blocks * 64 - 8, as: UInt64.self)
-            Self.compress(&words, UnsafeRawPointer(base), blocks: blocks)
+            Self.compress(&words, UnsafeRawPointer(base), blocks: blocks, engine: engine)
         }
         return Self.bigEndianBytes(of: words)
     }
@@ -96,6 +125,13 @@ public struct ResumableSHA256: Sendable, Equatable {
     /// Restores a state written by ``serialized``; nil when the bytes are not such a state (wrong
     /// version, wrong length, pending length inconsistent with the byte count).
     public init?(serialized: some Collection<UInt8>) {
+        self.init(serialized: serialized, engine: .preferred)
+    }
+
+    /// ``init(serialized:)`` with a chosen engine, for tests; `.hardware` only when it is
+    /// ``Engine/preferred``.
+    init?(serialized: some Collection<UInt8>, engine: Engine) {
+        self.init(engine: engine)
         let bytes = Array(serialized)
         guard bytes.count >= Self.headerSize, bytes[0] == Self.formatVersion else { return nil }
         let count = bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 33, as: UInt64.self).bigEndian }
@@ -141,8 +177,25 @@ public struct ResumableSHA256: Sendable, Equatable {
         }
     }
 
-    /// Runs the compression function over `blocks` consecutive 64-byte blocks at `input`.
-    private static func compress(_ words: inout Words, _ input: UnsafeRawPointer, blocks: Int) {
+    /// Runs the compression function over `blocks` consecutive 64-byte blocks at `input` (any
+    /// alignment) with `engine`.
+    @inline(__always)
+    private static func compress(_ words: inout Words, _ input: UnsafeRawPointer, blocks: Int, engine: Engine) {
+        switch engine {
+        case .hardware:
+            // Eight UInt32s, contiguous: the layout csha256_blocks's `uint32_t state[8]` wants.
+            withUnsafeMutableBytes(of: &words) { state in
+                csha256_blocks(
+                    state.baseAddress!.assumingMemoryBound(to: UInt32.self), input.assumingMemoryBound(to: UInt8.self),
+                    blocks)
+            }
+        case .portable:
+            compressPortably(&words, input, blocks: blocks)
+        }
+    }
+
+    /// The Swift compression function over `blocks` consecutive 64-byte blocks at `input`.
+    private static func compressPortably(_ words: inout Words, _ input: UnsafeRawPointer, blocks: Int) {
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 16) { buffer in
             roundConstants.withUnsafeBufferPointer { constants in
                 let w = buffer.baseAddress!

@@ -25,6 +25,7 @@ from tusclient import client as tus_client
 from tusclient.exceptions import TusCommunicationError
 from tusclient.storage.filestorage import FileStorage
 from tusclient.uploader import Uploader
+from steps import Failure, check, step
 
 MIB = 1024 * 1024
 BIG_SIZE = 50 * MIB
@@ -38,18 +39,6 @@ EXTENSIONS = ["creation", "creation-with-upload", "creation-defer-length",
               "termination", "expiration", "checksum"]
 HTTP_TIMEOUT = 120
 
-
-class Failure(Exception):
-    pass
-
-
-def check(condition, message):
-    if not condition:
-        raise Failure(message)
-
-
-def step(text):
-    print(f"ok   {text}", flush=True)
 
 
 # tuspy's checksum extension always uses BaseUploader.CHECKSUM_ALGORITHM_PAIR (sha1); the

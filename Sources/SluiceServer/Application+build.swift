@@ -1,5 +1,7 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdWebSocket
 import Logging
 import NIOCore
 import NIOFileSystem
@@ -25,6 +27,9 @@ public func buildApplication(
         blobs: stores.blobs, metadata: stores.metadata, clock: configuration.clock,
         maxUploadSize: configuration.maxUploadSize, expiry: configuration.tusExpiry.seconds, logger: logger)
     let links = LinkBuilder(publicURL: configuration.publicURL)
+    let progress = LocalProgressHub()
+    let progressRoutes = ProgressRoutes(
+        progress: progress, uploads: resumable, unusedKeyTimeout: configuration.unusedProgressKeyTimeout)
 
     let metrics = TrafficMetrics()
 
@@ -33,8 +38,9 @@ public func buildApplication(
     router.middlewares.add(MetricsMiddleware())
     router.middlewares.add(TusProtocolMiddleware())
     router.middlewares.add(ErrorMiddleware(logger: logger, metrics: metrics))
-    UploadRoutes(pipeline: pipeline, links: links, metrics: metrics).register(on: router)
-    TusRoutes(uploads: resumable, links: links, metrics: metrics).register(on: router)
+    UploadRoutes(pipeline: pipeline, links: links, metrics: metrics, progress: progress).register(on: router)
+    TusRoutes(uploads: resumable, links: links, metrics: metrics, progress: progress).register(on: router)
+    progressRoutes.register(on: router)
     DownloadRoutes(blobs: stores.blobs, metadata: stores.metadata, clock: configuration.clock, links: links)
         .register(on: router)
     DeleteRoutes(
@@ -43,26 +49,41 @@ public func buildApplication(
         .register(on: router)
     OperationsRoutes(blobs: stores.blobs, metadata: stores.metadata, links: links, registry: metricsRegistry)
         .register(on: router)
+    PageRoutes().register(on: router)
+
+    // Upgrade requests go to their own small router; everything else to `router`.
+    let webSocketRouter = Router(context: BasicWebSocketRequestContext.self)
+    progressRoutes.register(onWebSocket: webSocketRouter)
+    let webSocketResponder = webSocketRouter.buildResponder()
 
     let maxUploadSize = configuration.maxUploadSize
     let headerTimeout = TimeAmount(configuration.headerTimeout)
     var app = Application(
         router: router,
-        server: .http1(
-            configuration: .init(
-                additionalChannelHandlers: [
-                    RequestGuardHandler(maxUploadSize: maxUploadSize, headerTimeout: headerTimeout)
-                ],
-                idleTimeout: TimeAmount(configuration.idleTimeout),
-                httpDecoderConfiguration: .init(maxHeaderFieldSize: 16 * 1024, maxHeaderListSize: 64 * 1024, maxHeaderFieldCount: 100)
-            )),
+        server: HTTPServerBuilder { responder in
+            GuardedChildChannel(
+                inner: HTTP1WebSocketUpgradeChannel(
+                    responder: responder, webSocketResponder: webSocketResponder,
+                    configuration: .init(
+                        http1: .init(
+                            additionalChannelHandlers: [
+                                RequestGuardHandler(maxUploadSize: maxUploadSize, headerTimeout: headerTimeout)
+                            ],
+                            idleTimeout: TimeAmount(configuration.idleTimeout),
+                            httpDecoderConfiguration: .init(
+                                maxHeaderFieldSize: 16 * 1024, maxHeaderListSize: 64 * 1024, maxHeaderFieldCount: 100)
+                        ),
+                        ws: .init(maxFrameSize: 1 << 14, autoPing: .enabled(timePeriod: .seconds(30)))
+                    )),
+                headerTimeout: headerTimeout)
+        },
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port), serverName: "sluice",
             reuseAddress: true),
         services: [
             Sweeper(
                 blobs: stores.blobs, metadata: stores.metadata, clock: configuration.clock,
-                interval: configuration.sweepInterval, logger: logger),
+                interval: configuration.sweepInterval, progress: progress, logger: logger),
             stores.closer,
         ],
         onServerRunning: onServerRunning,

@@ -24,6 +24,8 @@ public struct ServerConfiguration: Sendable {
     public var headerTimeout: Duration = .seconds(30)
     /// An unfinished resumable upload is removed this long after it was created or last appended to.
     public var tusExpiry: Duration = .seconds(24 * 3600)
+    /// A progress watcher of a key that no upload has used by then is closed.
+    public var unusedProgressKeyTimeout: Duration = .seconds(600)
     /// How often expired and used-up files are removed.
     public var sweepInterval: Duration = .seconds(30)
     /// The source of "now"; tests replace it.

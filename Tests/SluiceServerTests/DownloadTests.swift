@@ -140,3 +140,17 @@ import Testing
         }
     }
 }
+
+/// Uploaded documents never run as pages of this origin.
+@Suite struct InlineSafetyTests {
+    @Test func scriptableUploadsAreSandboxed() async throws {
+        try await LiveServer.run { server in
+            let page = try await server.upload("page.html", Array("<script>alert(1)</script>".utf8))
+            let html = try await server.request(.GET, page + "?inline=1")
+            #expect(html.header("Content-Security-Policy") == "sandbox")
+            #expect(html.header("X-Content-Type-Options") == "nosniff")
+            let pdf = try await server.upload("paper.pdf", Array("%PDF-1.4".utf8))
+            #expect(try await server.request(.GET, pdf + "?inline=1").header("Content-Security-Policy") == nil)
+        }
+    }
+}

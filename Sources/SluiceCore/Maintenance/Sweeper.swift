@@ -12,13 +12,18 @@ public struct Sweeper: Service {
     let metadata: any MetadataStore
     let clock: any WallClock
     let interval: Duration
+    let progress: any ProgressPublisher
     let logger: Logger
 
-    public init(blobs: any BlobStore, metadata: any MetadataStore, clock: any WallClock, interval: Duration, logger: Logger) {
+    public init(
+        blobs: any BlobStore, metadata: any MetadataStore, clock: any WallClock, interval: Duration,
+        progress: any ProgressPublisher, logger: Logger
+    ) {
         self.blobs = blobs
         self.metadata = metadata
         self.clock = clock
         self.interval = interval
+        self.progress = progress
         self.logger = logger
     }
 
@@ -50,7 +55,12 @@ public struct Sweeper: Service {
                     _ = try await metadata.markDeleted(record.id)
                 case .uploading:
                     // An abandoned resumable upload: hide it, so no request appends to it again.
-                    _ = try await metadata.abandonUpload(record.id)
+                    if try await metadata.abandonUpload(record.id) {
+                        progress.publish(
+                            ResumableUploadID.progressKey(record.id),
+                            ProgressUpdate(
+                                received: record.size, total: record.resumable?.length, state: .failed, error: "expired"))
+                    }
                 case .deleted:
                     break
                 }

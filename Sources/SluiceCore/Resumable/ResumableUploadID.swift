@@ -23,5 +23,12 @@ public struct ResumableUploadID: Sendable, CustomStringConvertible {
     }
 
     public var rawValue: String { fileID.rawValue + token.rawValue }
+
+    /// The key its progress is published under (``ProgressPublisher``). It holds only the file
+    /// id, so the sweeper, which knows no token, can report an expiry; watchers must present the
+    /// whole upload id to reach it.
+    public var progressKey: String { Self.progressKey(fileID) }
+
+    public static func progressKey(_ fileID: FileID) -> String { "tus:" + fileID.rawValue }
     public var description: String { rawValue }
 }

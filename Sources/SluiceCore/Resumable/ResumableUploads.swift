@@ -85,13 +85,13 @@ public struct ResumableUploads: Sendable {
     ///     upload's length is refused before a byte is read).
     ///   - checksum: when given, the body is kept only if it matches: a mismatch, or a body
     ///     cut short, keeps nothing of it.
-    ///   - body: feeds the body to the function it is given, chunk by chunk; throws
-    ///     ``SluiceError/clientDisconnected`` when the body breaks off. Without a checksum,
-    ///     every byte stored before the break is kept.
+    ///   - body: given the upload as it stands (offset, length) and a function to feed, feeds
+    ///     the request body to it chunk by chunk; throws ``SluiceError/clientDisconnected`` when
+    ///     the body breaks off. Without a checksum, every byte stored before the break is kept.
     /// - Returns: the record after the append; ``FileRecord/State/complete`` with the last byte.
     public func append(
         to id: ResumableUploadID, offset: Int64, length: Int64?, bodyLength: Int64?, checksum: ChunkChecksum?,
-        body: ((ByteBuffer) async throws -> Void) async throws -> Void
+        body: (FileRecord, (ByteBuffer) async throws -> Void) async throws -> Void
     ) async throws -> FileRecord {
         let found = try await find(id)
         guard offset == found.size else {
@@ -194,14 +194,14 @@ private struct RunningAppend {
 
     mutating func run(
         limit: Int64, checksum: ChunkChecksum?, checkpointEarly: Bool,
-        body: ((ByteBuffer) async throws -> Void) async throws -> Void
+        body: (FileRecord, (ByteBuffer) async throws -> Void) async throws -> Void
     ) async throws -> FileRecord {
         // Progress may be made durable mid-request only when nothing can still refuse the whole
         // body: no checksum to check at the end, and a known length already checked.
         let keepsPartialBody = checksum == nil
         var chunkHasher = checksum.map(ChunkHasher.init)
         do {
-            try await body { chunk in
+            try await body(record) { chunk in
                 guard Int64(chunk.readableBytes) <= limit - written else { throw SluiceError.tooLarge(limit: limit) }
                 try await keepLease(checkpointing: checkpointEarly)
                 chunk.withUnsafeReadableBytes { bytes in

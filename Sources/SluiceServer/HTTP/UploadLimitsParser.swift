@@ -42,10 +42,15 @@ enum UploadLimitsParser {
     /// The optional progress key: 8-128 characters of `[A-Za-z0-9_-]`.
     static func progressID(from headers: HTTPFields) throws -> String? {
         guard let key = headers[progressIDHeader] else { return nil }
-        guard (8...128).contains(key.utf8.count), key.utf8.allSatisfy({ isDigit($0) || isKeyLetter($0) }) else {
+        guard isValidProgressKey(key) else {
             throw SluiceError.badRequest("X-Progress-Id must be 8-128 characters of A-Z a-z 0-9 _ -")
         }
         return key
+    }
+
+    /// 8-128 characters of `[A-Za-z0-9_-]`.
+    static func isValidProgressKey(_ key: String) -> Bool {
+        (8...128).contains(key.utf8.count) && key.utf8.allSatisfy { isDigit($0) || isKeyLetter($0) }
     }
 
     private static func isDigit(_ byte: UInt8) -> Bool { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) }

@@ -6,7 +6,7 @@ import NIOCore
 import SluiceCore
 
 /// `GET`/`HEAD /{id}` and `/{id}/{name}`: streamed downloads with ranges, conditional requests,
-/// `?info=1`, `?inline=1`, and download limits.
+/// `?info=1`, `?inline=1`, download limits, and `?page=1`, the download page (``PageRoutes``).
 struct DownloadRoutes: Sendable {
     let blobs: any BlobStore
     let metadata: any MetadataStore
@@ -21,9 +21,29 @@ struct DownloadRoutes: Sendable {
     }
 
     func download(_ request: Request, id rawID: String?) async throws -> Response {
+        // `?page=1`: the download page for browsers, in HTML also when the link does not work.
+        guard request.uri.queryParameters["page"] == "1" else {
+            return try await download(request, record: try await find(rawID))
+        }
+        let record: FileRecord
+        do {
+            record = try await find(rawID)
+        } catch SluiceError.notFound(let reason) {
+            return PageRoutes.notFoundPage(reason: reason, request: request, links: links)
+        }
+        return try PageRoutes.filePage(record, request: request, links: links)
+    }
+
+    /// The record of `rawID` while its link works; else ``SluiceError/notFound(_:)`` saying why.
+    private func find(_ rawID: String?) async throws -> FileRecord {
         guard let id = rawID.flatMap(FileID.init) else { throw SluiceError.notFound("not found") }
         guard let record = try await metadata.find(id) else { throw SluiceError.notFound("not found") }
         if let reason = record.unavailability(at: clock.now) { throw SluiceError.notFound(reason.rawValue) }
+        return record
+    }
+
+    private func download(_ request: Request, record: FileRecord) async throws -> Response {
+        let id = record.id
 
         if request.uri.queryParameters["info"] == "1" {
             let json = FileJSON(
@@ -72,7 +92,16 @@ struct DownloadRoutes: Sendable {
         headers[.contentType] = record.contentType
         let disposition: ContentDisposition.Kind = request.uri.queryParameters["inline"] == "1" ? .inline : .attachment
         headers[.contentDisposition] = ContentDisposition.value(disposition: disposition, filename: record.name)
+        // Uploaded bytes are never trusted as a page of this origin: a document that could run
+        // script (HTML, SVG, XML) is sandboxed, without scripts or access to this site's storage.
+        headers[.xContentTypeOptions] = "nosniff"
+        if Self.scriptableTypes.contains(where: record.contentType.lowercased().hasPrefix) {
+            headers[.contentSecurityPolicy] = "sandbox"
+        }
     }
+
+    /// Media types a browser may run script in.
+    static let scriptableTypes = ["text/html", "application/xhtml", "image/svg", "text/xml", "application/xml"]
 
     /// The response whose body streams `range` from storage. When `slot` is held it is spent
     /// if the last byte went out and given back otherwise.

@@ -4,7 +4,7 @@ import NIOCore
 import Prometheus
 import SluiceCore
 
-/// `GET /healthz`, `GET /metrics` and the plain-text usage at `GET /`.
+/// `GET /healthz`, `GET /metrics`, and `GET /`: the upload page for browsers, plain-text usage otherwise.
 struct OperationsRoutes: Sendable {
     let blobs: any BlobStore
     let metadata: any MetadataStore
@@ -29,7 +29,10 @@ struct OperationsRoutes: Sendable {
                 body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
         }
         router.get("/") { request, _ in
-            plainText(Usage.text(base: (try? links.base(for: request)) ?? "http://localhost:8080"))
+            if PageRoutes.wantsHTML(request) { return PageRoutes.uploadPage(request, links: links) }
+            var response = plainText(Usage.text(base: (try? links.base(for: request)) ?? "http://localhost:8080"))
+            response.headers[.vary] = "Accept, Accept-Language"
+            return response
         }
     }
 

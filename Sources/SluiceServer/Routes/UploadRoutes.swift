@@ -9,6 +9,7 @@ struct UploadRoutes: Sendable {
     let pipeline: UploadPipeline
     let links: LinkBuilder
     let metrics: TrafficMetrics
+    let progress: any ProgressPublisher
     /// Largest value of a non-file form field.
     static let maxFieldBytes = 1024
 
@@ -25,21 +26,29 @@ struct UploadRoutes: Sendable {
     func put(_ request: Request, rawName: String?) async throws -> Response {
         let base = try links.base(for: request)
         let limits = try UploadLimitsParser.limits(from: request.headers)
-        _ = try UploadLimitsParser.progressID(from: request.headers)
+        let key = try UploadLimitsParser.progressID(from: request.headers)
         let name = try rawName.map(FileName.fromPathSegment)
         let declaredLength = try RequestBodyReader.declared(request)
         if let declaredLength, declaredLength > pipeline.maxUploadSize {
             throw SluiceError.tooLarge(limit: pipeline.maxUploadSize)
         }
-        let session = try await pipeline.begin(
-            UploadOptions(name: name, contentType: MediaType.forFilename(name ?? "")))
+        var reporter = try key.map { try ProgressReporter(hub: progress, key: $0, total: declaredLength, claiming: true) }
+        var session: UploadSession?
         do {
-            try await RequestBodyReader.forEachChunk(of: request, counting: metrics.bytesIn) { try await session.write($0) }
-            if let declaredLength, session.received != declaredLength { throw SluiceError.clientDisconnected }
-            let stored = try await session.finish(limits)
-            return try created([stored], base: base, request: request)
+            let upload = try await pipeline.begin(UploadOptions(name: name, contentType: MediaType.forFilename(name ?? "")))
+            session = upload
+            try await RequestBodyReader.forEachChunk(of: request, counting: metrics.bytesIn) { chunk in
+                try await upload.write(chunk)
+                reporter?.advance(by: chunk.readableBytes)
+            }
+            if let declaredLength, upload.received != declaredLength { throw SluiceError.clientDisconnected }
+            let stored = try await upload.finish(limits)
+            let response = try created([stored], base: base, request: request)
+            reporter?.finish(url: links.fileURL(base: base, record: stored.record))
+            return response
         } catch {
-            await session.abort()
+            await session?.abort()
+            reporter?.fail(Self.reason(error))
             throw error
         }
     }
@@ -47,13 +56,19 @@ struct UploadRoutes: Sendable {
     func post(_ request: Request) async throws -> Response {
         let base = try links.base(for: request)
         var limits = try UploadLimitsParser.limits(from: request.headers)
-        _ = try UploadLimitsParser.progressID(from: request.headers)
+        let key = try UploadLimitsParser.progressID(from: request.headers)
         guard let boundary = request.headers[.contentType].flatMap(MultipartBoundary.parse(contentType:)) else {
             throw SluiceError.unsupportedMediaType("POST / takes multipart/form-data with a boundary")
         }
+        // For a form, progress counts the whole request body.
+        let total = try RequestBodyReader.declared(request)
+        var reporter = try key.map { try ProgressReporter(hub: progress, key: $0, total: total, claiming: true) }
         var form = FormUpload(pipeline: pipeline, parser: MultipartParser(boundary: boundary))
         do {
-            try await RequestBodyReader.forEachChunk(of: request, counting: metrics.bytesIn) { try await form.consume($0) }
+            try await RequestBodyReader.forEachChunk(of: request, counting: metrics.bytesIn) { chunk in
+                try await form.consume(chunk)
+                reporter?.advance(by: chunk.readableBytes)
+            }
             try form.finishInput()
             if let text = form.fields["maxDownloads"] { limits.maxDownloads = try UploadLimitsParser.parseMaxDownloads(text) }
             if let text = form.fields["maxDays"] { limits.maxDays = try UploadLimitsParser.parseMaxDays(text) }
@@ -62,11 +77,20 @@ struct UploadRoutes: Sendable {
             for session in form.sealed {
                 stored.append(try await session.commit(limits))
             }
-            return try created(stored, base: base, request: request)
+            let response = try created(stored, base: base, request: request)
+            let urls = stored.map { links.fileURL(base: base, record: $0.record) }
+            reporter?.finish(url: urls[0], urls: urls)
+            return response
         } catch {
             await form.abortAll()
+            reporter?.fail(Self.reason(error))
             throw error
         }
+    }
+
+    /// The short reason a failed upload reports to its watchers.
+    static func reason(_ error: any Error) -> String {
+        (error as? SluiceError)?.shortName ?? "internal"
     }
 
     /// The 201 answer: links one a line (or JSON), and for a single file `Location`,

@@ -11,6 +11,7 @@ struct TusRoutes: Sendable {
     let uploads: ResumableUploads
     let links: LinkBuilder
     let metrics: TrafficMetrics
+    let progress: any ProgressPublisher
 
     func register(on router: Router<some RequestContext>) {
         router.on("/files", method: .options) { _, _ in options() }
@@ -23,7 +24,14 @@ struct TusRoutes: Sendable {
             try await append(request, id: context.parameters.get("upload"))
         }
         router.delete("/files/:upload") { _, context in
-            try await uploads.terminate(try uploadID(context.parameters.get("upload")))
+            let id = try uploadID(context.parameters.get("upload"))
+            let record = try await uploads.find(id)
+            try await uploads.terminate(id)
+            if record.state == .uploading {
+                progress.publish(
+                    id.progressKey,
+                    ProgressUpdate(received: record.size, total: record.resumable?.length, state: .failed, error: "terminated"))
+            }
             return Response(status: .noContent)
         }
     }
@@ -60,7 +68,9 @@ struct TusRoutes: Sendable {
         let id = try await uploads.create(length: length, options: options, limits: limits, rawMetadata: rawMetadata)
         var record = try await uploads.find(id)
         if hasBody || length == 0 {
-            record = try await appendBody(of: request, to: id, offset: 0, length: nil, bodyLength: hasBody ? bodyLength : 0, checksum: checksum)
+            record = try await appendBody(
+                of: request, to: id, offset: 0, length: nil, bodyLength: hasBody ? bodyLength : 0, checksum: checksum,
+                base: base)
         }
         var headers = progressHeaders(record, id: id, base: base)
         headers[.location] = "\(base)/files/\(id)"
@@ -96,22 +106,49 @@ struct TusRoutes: Sendable {
         let length = try TusHeaders.length(request.headers)
         let checksum = try TusHeaders.checksum(request.headers)
         let bodyLength = try RequestBodyReader.declared(request)
+        let base = try links.base(for: request)
         let record = try await appendBody(
-            of: request, to: id, offset: offset, length: length, bodyLength: bodyLength, checksum: checksum)
-        return Response(status: .noContent, headers: progressHeaders(record, id: id, base: try links.base(for: request)))
+            of: request, to: id, offset: offset, length: length, bodyLength: bodyLength, checksum: checksum, base: base)
+        return Response(status: .noContent, headers: progressHeaders(record, id: id, base: base))
     }
 
+    /// Appends the request body, publishing the stored bytes to the upload's watchers. Only the
+    /// upload's end (its last byte, or its expiry) is final for them: after any other failure
+    /// the upload can resume.
     private func appendBody(
         of request: Request, to id: ResumableUploadID, offset: Int64, length: Int64?, bodyLength: Int64?,
-        checksum: ChunkChecksum?
+        checksum: ChunkChecksum?, base: String
     ) async throws -> FileRecord {
-        try await uploads.append(to: id, offset: offset, length: length, bodyLength: bodyLength, checksum: checksum) { consume in
-            var received: Int64 = 0
-            try await RequestBodyReader.forEachChunk(of: request, counting: metrics.bytesIn) { chunk in
-                received += Int64(chunk.readableBytes)
-                try await consume(chunk)
+        var reporter: ProgressReporter?
+        do {
+            let record = try await uploads.append(
+                to: id, offset: offset, length: length, bodyLength: bodyLength, checksum: checksum
+            ) { upload, consume in
+                reporter = try ProgressReporter(
+                    hub: progress, key: id.progressKey, received: upload.size, total: upload.resumable?.length,
+                    claiming: false)
+                var received: Int64 = 0
+                try await RequestBodyReader.forEachChunk(of: request, counting: metrics.bytesIn) { chunk in
+                    try await consume(chunk)
+                    received += Int64(chunk.readableBytes)
+                    reporter?.advance(by: chunk.readableBytes)
+                }
+                if let bodyLength, received != bodyLength { throw SluiceError.clientDisconnected }
             }
-            if let bodyLength, received != bodyLength { throw SluiceError.clientDisconnected }
+            if record.state == .complete {
+                let url = links.fileURL(base: base, record: record)
+                progress.publish(
+                    id.progressKey, ProgressUpdate(received: record.size, total: record.size, state: .done, url: url))
+            } else {
+                reporter?.flush()
+            }
+            return record
+        } catch SluiceError.gone(let reason) {
+            progress.publish(id.progressKey, ProgressUpdate(received: 0, total: nil, state: .failed, error: "expired"))
+            throw SluiceError.gone(reason)
+        } catch {
+            reporter?.flush()
+            throw error
         }
     }
 

@@ -1,0 +1,126 @@
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// Guards a connection before the server knows whether it is plain HTTP or a WebSocket
+/// upgrade; ``RequestGuardHandler`` joins the pipeline only once the first request head is read.
+///
+/// Sits in front of the HTTP decoder, on raw bytes:
+/// - the first request's header block must arrive within `headerTimeout` (slow-loris);
+/// - a request the HTTP parser refuses (bad framing, oversized headers) gets a bare `400` and
+///   the connection closes (``ParserErrorResponder`` reports the refusal from behind the decoder).
+final class ConnectionOpeningGuard: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private static let badRequest = "HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+
+    private let headerTimeout: TimeAmount
+    private var deadline: Scheduled<Void>?
+    private var context: ChannelHandlerContext?
+    /// The last bytes seen, to find a header block's end split across reads.
+    private var recent: [UInt8] = []
+    private var firstHeadComplete = false
+    private var refused = false
+
+    init(headerTimeout: TimeAmount) {
+        self.headerTimeout = headerTimeout
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if context.channel.isActive { startDeadline(context: context) }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        deadline?.cancel()
+        self.context = nil
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        startDeadline(context: context)
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !refused else { return }
+        if !firstHeadComplete {
+            let bytes = unwrapInboundIn(data)
+            recent += bytes.readableBytesView
+            if recent.count >= 4, recent.indices.dropLast(3).contains(where: { recent[$0..<$0 + 4].elementsEqual([13, 10, 13, 10]) }) {
+                firstHeadComplete = true
+                deadline?.cancel()
+                recent = []
+            } else {
+                recent = Array(recent.suffix(3))
+            }
+        }
+        context.fireChannelRead(data)
+    }
+
+    /// Answers `400` and closes; later input is ignored.
+    func refuse() {
+        guard let context, !refused else { return }
+        refused = true
+        deadline?.cancel()
+        context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: Self.badRequest))).whenComplete { _ in
+            context.close(promise: nil)
+        }
+    }
+
+    private func startDeadline(context: ChannelHandlerContext) {
+        guard !firstHeadComplete, deadline == nil else { return }
+        deadline = context.eventLoop.assumeIsolated().scheduleTask(in: headerTimeout) {
+            context.close(promise: nil)
+        }
+    }
+}
+
+/// Right behind the HTTP decoder: turns a parser refusal into the ``ConnectionOpeningGuard``'s
+/// `400` instead of a silent close.
+final class ParserErrorResponder: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = Any
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        context.fireChannelRead(data)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard error is HTTPParserError else {
+            context.fireErrorCaught(error)
+            return
+        }
+        if let opening = try? context.pipeline.syncOperations.handler(type: ConnectionOpeningGuard.self) {
+            opening.refuse()
+        } else {
+            context.close(promise: nil)
+        }
+    }
+}
+
+/// A child channel with the two guards above wrapped around `inner`'s HTTP pipeline.
+struct GuardedChildChannel<Inner: ServerChildChannel>: ServerChildChannel {
+    typealias Value = Inner.Value
+
+    let inner: Inner
+    let headerTimeout: TimeAmount
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        channel.eventLoop.makeCompletedFuture {
+            try channel.pipeline.syncOperations.addHandler(ConnectionOpeningGuard(headerTimeout: headerTimeout))
+        }.flatMap {
+            inner.setup(channel: channel, logger: logger)
+        }.flatMapThrowing { value in
+            let decoder = try channel.pipeline.syncOperations.context(handlerType: ByteToMessageHandler<HTTPRequestDecoder>.self)
+            try channel.pipeline.syncOperations.addHandler(ParserErrorResponder(), position: .after(decoder.handler))
+            return value
+        }
+    }
+
+    func handle(value: Value, logger: Logger) async {
+        await inner.handle(value: value, logger: logger)
+    }
+}

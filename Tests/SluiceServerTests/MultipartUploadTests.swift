@@ -93,6 +93,17 @@ import Testing
         }
     }
 
+    @Test func emptyLimitFieldsMeanNoLimit() async throws {
+        let body = Self.form([("maxDays", nil, []), ("maxDownloads", nil, Array(" ".utf8)), ("file", "a.txt", Array("a".utf8))])
+        try await LiveServer.run { server in
+            let answer = try await post(server, body)
+            #expect(answer.status == 201)
+            let info = try await server.request(.GET, answer.text.trimmingCharacters(in: .newlines) + "?info=1").json()
+            #expect(info["maxDownloads"] is NSNull)
+            #expect(info["expiresAt"] is NSNull)
+        }
+    }
+
     @Test func refusesOtherContentTypes() async throws {
         try await LiveServer.run { server in
             let answer = try await server.request(.POST, "/", headers: [("Content-Type", "application/json")], body: Array("{}".utf8))

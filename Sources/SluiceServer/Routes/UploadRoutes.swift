@@ -70,8 +70,13 @@ struct UploadRoutes: Sendable {
                 reporter?.advance(by: chunk.readableBytes)
             }
             try form.finishInput()
-            if let text = form.fields["maxDownloads"] { limits.maxDownloads = try UploadLimitsParser.parseMaxDownloads(text) }
-            if let text = form.fields["maxDays"] { limits.maxDays = try UploadLimitsParser.parseMaxDays(text) }
+            // A form's limit fields left empty mean "no limit", as an absent field does.
+            if let text = form.fields["maxDownloads"], !text.trimmingASCIISpaces.isEmpty {
+                limits.maxDownloads = try UploadLimitsParser.parseMaxDownloads(text)
+            }
+            if let text = form.fields["maxDays"], !text.trimmingASCIISpaces.isEmpty {
+                limits.maxDays = try UploadLimitsParser.parseMaxDays(text)
+            }
             guard !form.sealed.isEmpty else { throw SluiceError.badRequest("the form holds no file") }
             var stored: [StoredFile] = []
             for session in form.sealed {

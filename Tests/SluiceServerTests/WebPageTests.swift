@@ -106,6 +106,12 @@ import Testing
             #expect(answer.text.contains("<title>Отчёт &lt;b&gt;&amp;&quot;&#39;.txt · Sluice</title>"))
             #expect(!answer.text.contains("<b>"))
             #expect(answer.text.contains("href=\"\(link)\" download>Скачать</a>"))
+            // The link box shows the link decoded; the copy button (and a whole-box copy) gives it escaped.
+            let shown = WebPage.readable(link)
+            #expect(shown.contains("/Отчёт <b>") && shown != link)
+            let box = "class=\"link-box\" type=\"text\" readonly value=\"\(HTML.escape(shown))\" data-copy=\"\(HTML.escape(link))\""
+            #expect(answer.text.contains(box))
+            #expect(answer.text.contains("class=\"button copy\" data-copy=\"\(link)\""))
             #expect(answer.text.contains("12\u{00A0}Б"))
             #expect(answer.text.contains("<code>text/plain; charset=utf-8</code>"))
             let path = String(link.dropFirst(server.base.count))
@@ -227,6 +233,18 @@ import Testing
     ])
     func previewsFollowTheType(type: String, kind: PreviewKind) {
         #expect(PreviewKind(contentType: type) == kind)
+    }
+
+    @Test(arguments: [
+        ("https://x.org/s/AbC/%D0%9E%D1%82%D1%87%D1%91%D1%82%201.pdf", "https://x.org/s/AbC/Отчёт 1.pdf"),
+        ("http://h/i/a%3Fb%23c%2Fd%25e%26.txt", "http://h/i/a%3Fb%23c%2Fd%e%26.txt"),
+        ("http://h/i/%F0%9F%98%80%27%22", "http://h/i/😀'\""),
+        ("http://h/i/%D0.txt", "http://h/i/%D0.txt"),
+        ("http://h/i/%ZZ%D0%9E", "http://h/i/%ZZ%D0%9E"),
+        ("http://h/i/plain.txt", "http://h/i/plain.txt"),
+    ])
+    func linksReadDecodedLikeTheScriptsDecodeURI(url: String, shown: String) {
+        #expect(WebPage.readable(url) == shown)
     }
 
     @Test func everyLanguageHasEveryScriptText() {

@@ -69,7 +69,7 @@ enum WebPage {
             <h1 class="file-name">\(record.name)</h1>
             <dl class="facts">\(facts)</dl>
             <p class="actions"><a class="button primary download" href="\(link)" download>\(s.download)</a>
-            <input class="link-box" type="text" readonly value="\(link)" aria-label="\(s.copyLink)">
+            <input class="link-box" type="text" readonly value="\(readable(link))" data-copy="\(link)" aria-label="\(s.copyLink)">
             <button type="button" class="button copy" data-copy="\(link)">\(s.copyLink)</button></p>
             \(note)
             <section id="preview" class="preview" data-kind="\(PreviewKind(contentType: record.contentType).rawValue)" \
@@ -138,6 +138,55 @@ enum WebPage {
         texts["units"] = s.units.joined(separator: " ")
         let json = (try? JSONResponse.encode(texts)) ?? "{}"
         return HTML(trusted: json.replacingOccurrences(of: "<", with: "\\u003c"))
+    }
+
+    /// `url` decoded for reading as the script's `readable` (JavaScript's `decodeURI`) decodes it:
+    /// `/Отчёт 1.pdf` rather than `/%D0%9E…%201.pdf`, with escapes of `;/?:@&=+$,#` kept, so
+    /// the text still names the same file; `url` itself when an escape is not valid UTF-8.
+    static func readable(_ url: String) -> String {
+        let bytes = Array(url.utf8)
+        func escaped(_ at: Int) -> UInt8? {
+            guard at + 2 < bytes.count, bytes[at] == UInt8(ascii: "%"),
+                let high = hexValue(bytes[at + 1]), let low = hexValue(bytes[at + 2])
+            else { return nil }
+            return high << 4 | low
+        }
+        var output: [UInt8] = []
+        output.reserveCapacity(bytes.count)
+        var index = 0
+        while index < bytes.count {
+            guard bytes[index] == UInt8(ascii: "%") else {
+                output.append(bytes[index])
+                index += 1
+                continue
+            }
+            guard let lead = escaped(index) else { return url }
+            if lead < 0x80 {
+                if Array(";/?:@&=+$,#".utf8).contains(lead) { output += bytes[index..<index + 3] } else { output.append(lead) }
+                index += 3
+                continue
+            }
+            let length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 0
+            var sequence: [UInt8] = []
+            for part in 0..<length {
+                guard let byte = escaped(index + 3 * part) else { return url }
+                sequence.append(byte)
+            }
+            guard length > 0, let character = String(bytes: sequence, encoding: .utf8), character.unicodeScalars.count == 1
+            else { return url }
+            output += sequence
+            index += 3 * length
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    private static func hexValue(_ digit: UInt8) -> UInt8? {
+        switch digit {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
+        default: nil
+        }
     }
 
     private static func fact(_ term: String, _ value: HTML) -> HTML {

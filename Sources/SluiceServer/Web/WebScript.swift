@@ -51,7 +51,8 @@ enum WebScript {
           return part(s, 'seconds');
         }
 
-        /** `url` with its path decoded for reading (`/Отчёт.pdf` rather than `/%D0%9E…`). */
+        /** `url` with its path decoded for reading (`/Отчёт.pdf` rather than `/%D0%9E…`), as the
+         * download page's link box shows it (`WebPage.readable`); links and copies keep `url`. */
         function readable(url) {
           try { return decodeURI(url); } catch { return url; }
         }
@@ -132,6 +133,7 @@ enum WebScript {
             this.links = null;      // { file, remove } once complete
             this.state = 'uploading';
             this.tries = 0;
+            this.offline = false;   // between a failed request and the next answer: the row says so
             this.socket = null;
             this.sockets = 0;
             this.samples = [];      // [time, bytes] of the last seconds, for the speed
@@ -158,6 +160,8 @@ enum WebScript {
             this.node.dataset.state = state;
             this.status.textContent = status;
             if (state !== 'uploading') {
+              this.offline = false;
+              this.node.classList.remove('retrying');
               this.cancelButton.hidden = true;
               if (this.socket) this.socket.close();
             }
@@ -251,7 +255,10 @@ enum WebScript {
               if (this.state !== 'uploading') throw error;
               throw new Retry(String(error));
             }
-            if (response.ok) return response;
+            if (response.ok) {
+              this.reconnected();
+              return response;
+            }
             const status = response.status;
             if (status >= 500 || status === 409 || status === 423 || status === 429) throw new Retry(String(status));
             if (status === 404 || status === 410) throw new Gone();
@@ -273,12 +280,26 @@ enum WebScript {
             }
           }
 
+          /** Waits before the next try, counting the seconds down in the row; the bar stays where it is. */
           async backoff() {
             this.tries += 1;
             if (this.tries > TRIES) throw new Failure(T.network, true);
-            const seconds = BACKOFF[Math.min(this.tries, BACKOFF.length) - 1];
-            this.status.textContent = say('retrying', { seconds });
-            await sleep(seconds * 1000, this.controller.signal);
+            this.offline = true;
+            this.node.classList.add('retrying');
+            for (let left = BACKOFF[Math.min(this.tries, BACKOFF.length) - 1]; left > 0; left--) {
+              this.status.textContent = say('retrying', { seconds: left });
+              await sleep(1000, this.controller.signal);
+            }
+            this.status.textContent = T.reconnecting;
+          }
+
+          /** After retries, the first answer: back to the normal status, the speed measured from now. */
+          reconnected() {
+            if (!this.offline || this.state !== 'uploading') return;
+            this.offline = false;
+            this.node.classList.remove('retrying');
+            this.status.textContent = T.resuming;
+            this.samples = [[performance.now(), this.shown]];
           }
 
           /** Listens to `/progress/{uploadId}`; the bar moves with the PATCH answers when it cannot. */
@@ -309,7 +330,7 @@ enum WebScript {
             this.shown = Math.max(this.shown, Math.min(received, total));
             this.bar.value = this.shown;
             this.percent.textContent = (total ? Math.floor((this.shown * 100) / total) : 0) + ' %';
-            if (this.state !== 'uploading') return;
+            if (this.state !== 'uploading' || this.offline) return;  // the retry countdown stays
             const now = performance.now();
             this.samples.push([now, this.shown]);
             while (this.samples.length > 2 && now - this.samples[0][0] > 10000) this.samples.shift();
@@ -503,7 +524,15 @@ enum WebScript {
           for (const button of document.querySelectorAll('button.copy[data-copy]')) {
             button.addEventListener('click', () => copy(button.dataset.copy, button));
           }
-          for (const box of document.querySelectorAll('.link-box')) box.addEventListener('focus', () => box.select());
+          for (const box of document.querySelectorAll('.link-box')) {
+            box.addEventListener('focus', () => box.select());
+            // The box shows the link decoded for reading; copied whole, it gives the working (escaped) link.
+            box.addEventListener('copy', (event) => {
+              if (!box.dataset.copy || box.selectionStart !== 0 || box.selectionEnd !== box.value.length) return;
+              event.clipboardData.setData('text/plain', box.dataset.copy);
+              event.preventDefault();
+            });
+          }
           const section = $('#preview');
           if (section) preview(section);
         }

@@ -13,6 +13,7 @@ enum WebStyle {
           --accent-text: #ffffff;
           --accent-soft: #eaf0ff;
           --ok: #15803d;
+          --warn: #b45309;
           --danger: #c2272d;
           --radius: 12px;
           --mono: ui-monospace, "SF Mono", Menlo, Consolas, "DejaVu Sans Mono", monospace;
@@ -28,6 +29,7 @@ enum WebStyle {
             --accent-text: #0d1220;
             --accent-soft: #1b2743;
             --ok: #4ac27f;
+            --warn: #f0b44c;
             --danger: #ff7070;
           }
         }
@@ -86,6 +88,8 @@ enum WebStyle {
         .option { display: flex; flex-direction: column; gap: .3rem; color: var(--muted); font-size: .9rem; }
         noscript .button { margin-top: .5rem; }
         .uploads { display: grid; gap: .75rem; margin: 1.5rem 0 0; padding: 0; list-style: none; }
+        /* Nothing uploaded yet: no space for the empty list (it stays rendered, being a live region). */
+        .uploads:empty { margin: 0; }
         .upload { padding: .9rem 1rem; border: 1px solid var(--line); border-radius: var(--radius); background: var(--card); }
         .upload .head { display: flex; align-items: baseline; justify-content: space-between; gap: .75rem; }
         .upload .name { font-weight: 600; overflow-wrap: anywhere; }
@@ -104,6 +108,9 @@ enum WebStyle {
         [data-state=failed] progress.bar::-moz-progress-bar { background: var(--danger); }
         [data-state=cancelled] progress.bar::-webkit-progress-value { background: var(--muted); }
         [data-state=cancelled] progress.bar::-moz-progress-bar { background: var(--muted); }
+        .retrying progress.bar::-webkit-progress-value { background: var(--warn); }
+        .retrying progress.bar::-moz-progress-bar { background: var(--warn); }
+        .retrying .status { color: var(--warn); font-weight: 600; }
         .stats { display: flex; align-items: center; gap: .75rem; color: var(--muted); font-size: .9rem; }
         .percent { min-width: 3.2em; color: var(--text); font-weight: 600; font-variant-numeric: tabular-nums; }
         .status { flex: 1; min-width: 0; }
@@ -117,6 +124,7 @@ enum WebStyle {
         .delete-info summary { cursor: pointer; }
         .delete-url { display: block; margin-top: .3rem; overflow-wrap: anywhere; }
         .cli { margin-top: 2.5rem; color: var(--muted); }
+        .uploads:empty + .cli { margin-top: 1.5rem; }
         .cli summary { cursor: pointer; }
         .cli pre { padding: .75rem 1rem; border-radius: 8px; background: var(--card); border: 1px solid var(--line); overflow-x: auto; }
 

@@ -13,7 +13,7 @@ struct SluiceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sluice",
         abstract: "An asynchronous file host: upload a file, get a link.",
-        subcommands: [Serve.self],
+        subcommands: [Serve.self, Upload.self, Download.self, Info.self, Delete.self],
         defaultSubcommand: Serve.self
     )
 }

@@ -38,11 +38,11 @@ from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from steps import Failure, check, note, step
+from steps import MIB, Failure, check, make_file, note, step
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
-MIB = 1024 * 1024
+
 FILE_SIZE = 30 * MIB
 FILENAME = "видео тест.bin"
 UPLOAD_THROTTLE = 8 * MIB  # bytes per second
@@ -75,17 +75,6 @@ return Array.from(document.querySelectorAll('.upload')).map(u => {
 
 
 
-
-def make_file(path, size):
-    digest = hashlib.sha256()
-    with open(path, "wb") as f:
-        left = size
-        while left:
-            block = os.urandom(min(left, MIB))
-            f.write(block)
-            digest.update(block)
-            left -= len(block)
-    return digest.hexdigest()
 
 
 def primary_language(tag):

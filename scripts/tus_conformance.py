@@ -25,9 +25,9 @@ from tusclient import client as tus_client
 from tusclient.exceptions import TusCommunicationError
 from tusclient.storage.filestorage import FileStorage
 from tusclient.uploader import Uploader
-from steps import Failure, check, step
+from steps import MIB, Failure, check, make_file, step
 
-MIB = 1024 * 1024
+
 BIG_SIZE = 50 * MIB
 BIG_CHUNK = 5 * MIB
 SMALL_SIZE = 3 * MIB
@@ -55,17 +55,6 @@ class WrongSha1Uploader(Uploader):
     """Sends an Upload-Checksum that does not match the chunk."""
     CHECKSUM_ALGORITHM_PAIR = ("sha1", lambda data: hashlib.sha1(data + b"tampered"))
 
-
-def make_file(path, size):
-    digest = hashlib.sha256()
-    with open(path, "wb") as f:
-        left = size
-        while left:
-            block = os.urandom(min(left, MIB))
-            f.write(block)
-            digest.update(block)
-            left -= len(block)
-    return digest.hexdigest()
 
 
 def header_list(value):

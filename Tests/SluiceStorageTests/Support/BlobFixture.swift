@@ -48,7 +48,9 @@ struct BlobFixture {
         guard let descriptors = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") else {
             return nil
         }
-        return descriptors.lazy
+        // Eager on purpose: a lazy compactMap runs its closure twice, and a descriptor another
+        // test closes in between would make the second run return nil (a crash in the stdlib).
+        return descriptors
             .compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\($0)") }
             .filter { $0.hasPrefix(prefix) }
             .count

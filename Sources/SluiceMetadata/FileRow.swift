@@ -35,7 +35,8 @@ enum FileRow {
             length: try row.decode(column: "upload_length", as: Int64?.self),
             metadata: try row.decode(column: "upload_metadata", as: String?.self) ?? "",
             maxDays: try row.decode(column: "max_days", as: Double?.self),
-            digestState: digestState
+            digestState: digestState,
+            blobState: try row.decode(column: "blob_state", as: String?.self)
         )
     }
 

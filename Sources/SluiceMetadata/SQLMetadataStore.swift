@@ -7,31 +7,57 @@ import SluiceCore
 /// A resumable upload's lease (`lease_token`, `lease_until`) is a column pair that only a
 /// conditional `UPDATE` can take, so two requests, or two instances, never append at once.
 ///
-/// Written against SQLKit so the same queries serve SQLite now and PostgreSQL later; times are
-/// stored as integer milliseconds since 1970.
+/// Written against SQLKit so the same queries serve SQLite and PostgreSQL; times are stored as
+/// integer milliseconds since 1970. The `owner` column names the instance running a
+/// single-request upload or holding a lease; `instances` holds each instance's last heartbeat.
 public struct SQLMetadataStore: MetadataStore {
     let database: any SQLDatabase
+    /// This instance's name in `owner` and `instances`.
+    let instance: String
+    let locks: any DatabaseLocks
 
-    /// Uses `database`; call ``migrate()`` before anything else.
-    public init(database: any SQLDatabase) {
+    /// Uses `database` as `instance`; call ``migrate()`` before anything else.
+    init(database: any SQLDatabase, instance: String, locks: any DatabaseLocks) {
         self.database = database
+        self.instance = instance
+        self.locks = locks
     }
 
     public func migrate() async throws {
-        try await SchemaMigrations.apply(to: database)
+        _ = try await locks.withLock(.migrations, waiting: true) {
+            try await SchemaMigrations.apply(to: database)
+        }
     }
+
+    public func sweepExclusively<T: Sendable>(_ sweep: () async throws -> T) async throws -> T? {
+        try await locks.withLock(.sweeper, waiting: false, sweep)
+    }
+
+    public func heartbeat(now: Date) async throws {
+        try await database.raw(
+            """
+            INSERT INTO instances (id, seen_at) VALUES (\(bind: instance), \(bind: Millis(now)))
+            ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at
+            """
+        ).run()
+    }
+
+    /// Heartbeats older than this are dead instances'.
+    private func deadBefore(_ now: Date) -> Millis { Millis(now.addingTimeInterval(-instanceTimeout)) }
 
     public func insertUploading(_ record: FileRecord) async throws {
         let resumable = record.resumable
         try await database.raw(
             """
             INSERT INTO files (id, name, content_type, state, size, delete_token_hash, created_at, expires_at,
-                               max_downloads, resumable, upload_length, upload_metadata, max_days, digest_state)
+                               max_downloads, resumable, upload_length, upload_metadata, max_days, digest_state,
+                               blob_state, owner)
             VALUES (\(bind: record.id.rawValue), \(bind: record.name), \(bind: record.contentType),
                     'uploading', 0, \(bind: record.deleteTokenHash), \(bind: Millis(record.createdAt)),
                     \(bind: record.expiresAt.map(Millis.init)), \(bind: record.maxDownloads),
                     \(bind: resumable == nil ? 0 : 1), \(bind: resumable?.length), \(bind: resumable?.metadata),
-                    \(bind: resumable?.maxDays), \(bind: resumable.map { Hex.encode($0.digestState) }))
+                    \(bind: resumable?.maxDays), \(bind: resumable.map { Hex.encode($0.digestState) }),
+                    \(bind: resumable?.blobState), \(bind: resumable == nil ? instance : nil))
             """
         ).run()
     }
@@ -51,7 +77,7 @@ public struct SQLMetadataStore: MetadataStore {
             UPDATE files SET state = 'complete', size = \(bind: record.size), sha256 = \(bind: record.sha256),
                    completed_at = \(bind: record.completedAt.map(Millis.init)),
                    expires_at = \(bind: record.expiresAt.map(Millis.init)), max_downloads = \(bind: record.maxDownloads),
-                   digest_state = NULL, lease_token = NULL, lease_until = NULL
+                   digest_state = NULL, blob_state = NULL, lease_token = NULL, lease_until = NULL, owner = NULL
             WHERE id = \(bind: record.id.rawValue) AND state = 'uploading' \(leaseCondition)
             RETURNING id
             """
@@ -61,7 +87,7 @@ public struct SQLMetadataStore: MetadataStore {
     public func acquireUpload(_ id: FileID, offset: Int64, lease: String, until: Date, now: Date) async throws -> FileRecord? {
         try await database.raw(
             """
-            UPDATE files SET lease_token = \(bind: lease), lease_until = \(bind: Millis(until))
+            UPDATE files SET lease_token = \(bind: lease), lease_until = \(bind: Millis(until)), owner = \(bind: instance)
             WHERE id = \(bind: id.rawValue) AND state = 'uploading' AND resumable = 1 AND size = \(bind: offset)
               AND (expires_at IS NULL OR expires_at > \(bind: Millis(now)))
               AND (lease_until IS NULL OR lease_until <= \(bind: Millis(now)))
@@ -72,11 +98,12 @@ public struct SQLMetadataStore: MetadataStore {
 
     public func saveProgress(_ record: FileRecord, lease: String, leaseUntil: Date?) async throws -> Bool {
         let leaseUpdate: SQLQueryString =
-            leaseUntil.map { "lease_until = \(bind: Millis($0))" } ?? "lease_token = NULL, lease_until = NULL"
+            leaseUntil.map { "lease_until = \(bind: Millis($0))" } ?? "lease_token = NULL, lease_until = NULL, owner = NULL"
         return try await database.raw(
             """
             UPDATE files SET size = \(bind: record.size), upload_length = \(bind: record.resumable?.length),
                    digest_state = \(bind: record.resumable.map { Hex.encode($0.digestState) }),
+                   blob_state = \(bind: record.resumable?.blobState),
                    expires_at = \(bind: record.expiresAt.map(Millis.init)), \(leaseUpdate)
             WHERE id = \(bind: record.id.rawValue) AND state = 'uploading' AND lease_token = \(bind: lease)
             RETURNING id
@@ -87,7 +114,7 @@ public struct SQLMetadataStore: MetadataStore {
     public func releaseUpload(_ id: FileID, lease: String) async throws {
         try await database.raw(
             """
-            UPDATE files SET lease_token = NULL, lease_until = NULL
+            UPDATE files SET lease_token = NULL, lease_until = NULL, owner = NULL
             WHERE id = \(bind: id.rawValue) AND lease_token = \(bind: lease)
             """
         ).run()
@@ -96,7 +123,7 @@ public struct SQLMetadataStore: MetadataStore {
     public func abandonUpload(_ id: FileID) async throws -> Bool {
         try await database.raw(
             """
-            UPDATE files SET state = 'deleted', lease_token = NULL, lease_until = NULL
+            UPDATE files SET state = 'deleted', lease_token = NULL, lease_until = NULL, owner = NULL
             WHERE id = \(bind: id.rawValue) AND state = 'uploading' AND resumable = 1
             RETURNING id
             """
@@ -149,18 +176,32 @@ public struct SQLMetadataStore: MetadataStore {
                    AND active_downloads = 0)
                OR (state = 'uploading' AND resumable = 1 AND expires_at IS NOT NULL AND expires_at <= \(bind: Millis(now))
                    AND (lease_until IS NULL OR lease_until <= \(bind: Millis(now))))
+               OR (state = 'uploading' AND resumable = 0 AND owner <> \(bind: instance)
+                   AND owner IN (SELECT id FROM instances WHERE seen_at < \(bind: deadBefore(now))))
             LIMIT \(bind: limit)
             """
         ).all().map(FileRow.decode)
     }
 
-    public func recoverAfterRestart() async throws -> Int {
-        try await database.raw("UPDATE files SET active_downloads = 0 WHERE active_downloads <> 0").run()
+    public func recoverAfterRestart(now: Date) async throws -> Int {
         try await database.raw(
-            "UPDATE files SET lease_token = NULL, lease_until = NULL WHERE lease_token IS NOT NULL"
+            """
+            UPDATE files SET active_downloads = 0
+            WHERE active_downloads <> 0 AND NOT EXISTS (
+                SELECT 1 FROM instances WHERE id <> \(bind: instance) AND seen_at >= \(bind: deadBefore(now)))
+            """
+        ).run()
+        try await database.raw(
+            """
+            UPDATE files SET lease_token = NULL, lease_until = NULL, owner = NULL
+            WHERE resumable = 1 AND owner = \(bind: instance)
+            """
         ).run()
         return try await database.raw(
-            "UPDATE files SET state = 'deleted' WHERE state = 'uploading' AND resumable = 0 RETURNING id"
+            """
+            UPDATE files SET state = 'deleted', owner = NULL
+            WHERE state = 'uploading' AND resumable = 0 AND owner = \(bind: instance) RETURNING id
+            """
         ).all().count
     }
 

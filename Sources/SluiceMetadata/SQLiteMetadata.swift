@@ -9,6 +9,9 @@ public struct SQLiteMetadata: Sendable {
     public let store: SQLMetadataStore
     private let connection: SQLiteConnection
 
+    /// The instance name of the one process that uses a SQLite file.
+    public static let instance = "local"
+
     /// Opens (creating if needed) the database at `path` in WAL mode with full fsync on commit,
     /// so an acknowledged upload survives a power loss, and brings its schema up to date.
     public static func open(path: String, logger: Logger) async throws -> SQLiteMetadata {
@@ -17,7 +20,7 @@ public struct SQLiteMetadata: Sendable {
             for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA busy_timeout=5000"] {
                 _ = try await connection.query(pragma)
             }
-            let store = SQLMetadataStore(database: connection.sql())
+            let store = SQLMetadataStore(database: connection.sql(), instance: instance, locks: SingleProcessLocks())
             try await store.migrate()
             return SQLiteMetadata(store: store, connection: connection)
         } catch {

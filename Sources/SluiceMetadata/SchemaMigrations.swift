@@ -44,6 +44,19 @@ enum SchemaMigrations {
                 "ALTER TABLE files ADD COLUMN lease_until BIGINT",
             ]
         ),
+        (
+            3,
+            [
+                // Several instances on one database: who runs an upload, who is alive, and the
+                // blob store's own state of a resumable upload (an S3 multipart upload).
+                "ALTER TABLE files ADD COLUMN owner TEXT",
+                "ALTER TABLE files ADD COLUMN blob_state TEXT",
+                "CREATE TABLE instances (id TEXT PRIMARY KEY, seen_at BIGINT NOT NULL)",
+                // Single-request uploads running before this version had no owner: the
+                // previous process, which this start replaces.
+                "UPDATE files SET owner = 'local' WHERE state = 'uploading' AND resumable = 0",
+            ]
+        ),
     ]
 
     static func apply(to database: any SQLDatabase) async throws {

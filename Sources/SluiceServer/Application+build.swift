@@ -89,7 +89,8 @@ public func buildApplication(
         onServerRunning: onServerRunning,
         logger: logger
     )
-    let recovery = StartupRecovery(blobs: stores.blobs, metadata: stores.metadata, logger: logger)
+    let recovery = StartupRecovery(
+        blobs: stores.blobs, metadata: stores.metadata, clock: configuration.clock, logger: logger)
     app.beforeServerStarts { _ = try await recovery.run() }
     return app
 }

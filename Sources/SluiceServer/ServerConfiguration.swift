@@ -17,6 +17,9 @@ public struct ServerConfiguration: Sendable {
     public var database: String?
     /// Where bytes live: `nil` for the data directory's `blobs/`.
     public var storage: String?
+    /// This instance's name among those sharing a database; `nil` for the host name and port
+    /// (`local` on SQLite, which one process uses).
+    public var instanceID: String?
     public var logLevel: Logger.Level = .info
     /// A connection that sends nothing for this long is closed (slow or dead clients).
     public var idleTimeout: Duration = .seconds(60)

@@ -1,9 +1,12 @@
+import AsyncHTTPClient
 import Foundation
 import Logging
+import NIOCore
 import NIOFileSystem
 import ServiceLifecycle
 import SluiceCore
 import SluiceMetadata
+import SluiceS3
 import SluiceStorage
 
 /// The blob store and metadata store the configuration asks for, and the service that closes
@@ -18,53 +21,97 @@ struct Stores {
         if try await FileSystem.shared.info(forFileAt: dataDirectory) == nil {
             try await FileSystem.shared.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
         }
+        var closings: [@Sendable () async throws -> Void] = []
+        do {
+            let blobs: any BlobStore
+            switch try StorageLocation(configuration.storage) {
+            case .dataDirectory:
+                blobs = try await LocalBlobStore(root: dataDirectory, logger: logger)
+            case .directory(let path):
+                blobs = try await LocalBlobStore(root: FilePath(path), logger: logger)
+            case .s3(let location):
+                let httpClient = HTTPClient(
+                    eventLoopGroupProvider: .singleton,
+                    configuration: .init(
+                        timeout: .init(connect: .seconds(10), read: .seconds(60)),
+                        connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)))
+                closings.append { try await httpClient.shutdown() }
+                guard let credentials = S3Credentials.fromEnvironment(ProcessInfo.processInfo.environment) else {
+                    throw ConfigurationError("--storage s3://…: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
+                }
+                let client = S3Client(location: location, credentials: credentials, httpClient: httpClient, logger: logger)
+                blobs = try await S3BlobStore.open(
+                    client: client, spoolDirectory: dataDirectory.appending("spool"), logger: logger)
+            }
 
-        let blobRoot: FilePath
-        switch try StorageLocation(configuration.storage) {
-        case .dataDirectory: blobRoot = dataDirectory
-        case .directory(let path): blobRoot = FilePath(path)
+            let metadata: any MetadataStore
+            func openSQLite(_ path: String) async throws -> any MetadataStore {
+                let sqlite = try await SQLiteMetadata.open(path: path, logger: logger)
+                closings.append { try await sqlite.close() }
+                return sqlite.store
+            }
+            switch try DatabaseLocation(configuration.database) {
+            case .dataDirectory:
+                metadata = try await openSQLite(dataDirectory.appending("sluice.sqlite").string)
+            case .sqliteFile(let path):
+                metadata = try await openSQLite(path)
+            case .postgres(let url):
+                let instance = configuration.instanceID ?? "\(ProcessInfo.processInfo.hostName):\(configuration.port)"
+                let postgres = try await PostgresMetadata.open(url: url, instance: instance, logger: logger)
+                closings.append { await postgres.close() }
+                metadata = postgres.store
+            }
+            let closer = ShutdownAction(name: "close the stores") { [closings] in
+                for close in closings.reversed() { try? await close() }
+            }
+            return Stores(blobs: blobs, metadata: metadata, closer: closer)
+        } catch {
+            for close in closings.reversed() { try? await close() }
+            throw error
         }
-        let blobs = try await LocalBlobStore(root: blobRoot, logger: logger)
-
-        let databasePath: String
-        switch try DatabaseLocation(configuration.database) {
-        case .dataDirectory: databasePath = dataDirectory.appending("sluice.sqlite").string
-        case .sqliteFile(let path): databasePath = path
-        }
-        let sqlite = try await SQLiteMetadata.open(path: databasePath, logger: logger)
-        let closer = ShutdownAction(name: "close SQLite") { try await sqlite.close() }
-        return Stores(blobs: blobs, metadata: sqlite.store, closer: closer)
     }
 }
 
-/// Where `--storage` points. Only local directories exist yet; `s3://` comes with scale-out.
+/// Where `--storage` points: a local directory, or a bucket of an S3-compatible store.
 enum StorageLocation: Equatable {
     case dataDirectory
     case directory(String)
+    case s3(S3Location)
 
     init(_ text: String?) throws {
         guard let text, !text.isEmpty else { self = .dataDirectory; return }
         if text.hasPrefix("file://") {
             self = .directory(String(text.dropFirst("file://".count)))
+        } else if text.hasPrefix("s3://") {
+            do {
+                self = .s3(try S3Location(parsing: text))
+            } catch {
+                throw ConfigurationError("--storage: \(error)")
+            }
         } else if text.contains("://") {
-            throw ConfigurationError("--storage \(text): only local directories (a path or file://PATH) are supported")
+            throw ConfigurationError(
+                "--storage: expected a directory (a path or file://PATH) or s3://BUCKET[/PREFIX]?endpoint=URL&region=R")
         } else {
             self = .directory(text)
         }
     }
 }
 
-/// Where `--database` points. Only SQLite files exist yet; `postgres://` comes with scale-out.
+/// Where `--database` points: a SQLite file, or a PostgreSQL server shared by many instances.
 enum DatabaseLocation: Equatable {
     case dataDirectory
     case sqliteFile(String)
+    case postgres(String)
 
     init(_ text: String?) throws {
         guard let text, !text.isEmpty else { self = .dataDirectory; return }
         if text.hasPrefix("sqlite://") {
             self = .sqliteFile(String(text.dropFirst("sqlite://".count)))
+        } else if text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") {
+            self = .postgres(text)
         } else if text.contains("://") {
-            throw ConfigurationError("--database \(text): only SQLite files (a path or sqlite://PATH) are supported")
+            throw ConfigurationError(
+                "--database: expected a SQLite file (a path or sqlite://PATH) or postgres://USER:PASSWORD@HOST:PORT/DB")
         } else {
             self = .sqliteFile(text)
         }

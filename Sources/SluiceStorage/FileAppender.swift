@@ -38,13 +38,15 @@ final class FileAppender {
 
     /// Writes the pending buffer and fsyncs the file.
     func synchronize() async throws {
-        try await LocalBlobStore.mapErrors {
-            if let pending {
-                self.pending = nil
-                try await writeToFile(pending)
-            }
-            try await handle.synchronize()
-        }
+        try await flush()
+        try await LocalBlobStore.mapErrors { try await handle.synchronize() }
+    }
+
+    /// Writes the pending buffer, without waiting for the disk.
+    func flush() async throws {
+        guard let pending else { return }
+        self.pending = nil
+        try await writeToFile(pending)
     }
 
     /// Forgets bytes not yet written.

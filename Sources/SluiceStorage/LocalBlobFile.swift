@@ -46,6 +46,9 @@ final class LocalBlobFile: BlobWriter, PartialBlobWriter {
         try await appender.append(chunk)
     }
 
+    /// The file itself is all the state there is.
+    var storeState: String? { nil }
+
     func checkpoint() async throws -> Int64 {
         try await appender.synchronize()
         return appender.offset

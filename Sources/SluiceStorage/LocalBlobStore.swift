@@ -43,7 +43,7 @@ public struct LocalBlobStore: BlobStore {
         blobsDirectory.appending(String(id.rawValue.prefix(2))).appending(id.rawValue)
     }
 
-    public func makeWriter(for id: FileID) async throws -> any BlobWriter {
+    public func makeWriter(for id: FileID, maximumLength: Int64) async throws -> any BlobWriter {
         let temporary = temporaryDirectory.appending("\(id.rawValue)-\(FileID.random().rawValue)")
         let handle = try await LocalBlobStore.mapErrors {
             try await fileSystem.openFile(forWritingAt: temporary, options: .newFile(replaceExisting: false))
@@ -55,7 +55,10 @@ public struct LocalBlobStore: BlobStore {
 
     func partialPath(_ id: FileID) -> FilePath { partialDirectory.appending(id.rawValue) }
 
-    public func openPartial(_ id: FileID, durableLength: Int64) async throws -> any PartialBlobWriter {
+    /// A local partial blob is a file of its own: it needs no `storeState` and no length bound.
+    public func openPartial(
+        _ id: FileID, durableLength: Int64, storeState: String?, maximumLength: Int64
+    ) async throws -> any PartialBlobWriter {
         let path = partialPath(id)
         let handle = try await LocalBlobStore.mapErrors {
             try await fileSystem.openFile(forWritingAt: path, options: .modifyFile(createIfNecessary: durableLength == 0))
@@ -134,7 +137,7 @@ public struct LocalBlobStore: BlobStore {
     }
 
     /// The names in `directory`, read off the event loop.
-    private static func list(_ directory: FilePath) async throws -> [String] {
+    static func list(_ directory: FilePath) async throws -> [String] {
         try await NIOThreadPool.singleton.runIfActive {
             try FileManager.default.contentsOfDirectory(atPath: directory.string).sorted()
         }

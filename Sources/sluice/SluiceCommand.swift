@@ -32,10 +32,12 @@ struct Serve: AsyncParsableCommand {
     var publicURL: String?
     @Option(help: "Largest file: bytes, or a number with KB/MB/GB/TB (powers of 1000) or KiB/MiB/GiB/TiB (SLUICE_MAX_UPLOAD_SIZE). [default: 1TiB]")
     var maxUploadSize: String?
-    @Option(help: "Metadata database: a SQLite file path (SLUICE_DATABASE). [default: DATA_DIR/sluice.sqlite]")
+    @Option(help: "Metadata database: a SQLite file path, or postgres://USER:PASSWORD@HOST:PORT/DB shared by many instances (SLUICE_DATABASE). [default: DATA_DIR/sluice.sqlite]")
     var database: String?
-    @Option(help: "Blob storage: a directory (SLUICE_STORAGE). [default: DATA_DIR]")
+    @Option(help: "Blob storage: a directory, or s3://BUCKET[/PREFIX]?endpoint=URL&region=R with AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (SLUICE_STORAGE). [default: DATA_DIR]")
     var storage: String?
+    @Option(help: "This instance's name among those sharing a PostgreSQL database; keep it across restarts (SLUICE_INSTANCE_ID). [default: HOSTNAME:PORT]")
+    var instanceID: String?
     @Option(help: "An unfinished resumable (tus) upload is removed this long after its last byte: seconds, or a number with s/m/h/d (SLUICE_TUS_EXPIRY). [default: 24h]")
     var tusExpiry: String?
     @Option(help: "trace, debug, info, notice, warning, error or critical (SLUICE_LOG_LEVEL). [default: info]")
@@ -59,6 +61,7 @@ struct Serve: AsyncParsableCommand {
         }
         configuration.database = value(database, "DATABASE")
         configuration.storage = value(storage, "STORAGE")
+        configuration.instanceID = value(instanceID, "INSTANCE_ID")
         if let text = value(tusExpiry, "TUS_EXPIRY") {
             guard let expiry = DurationText.parse(text), expiry > .zero else { throw ValidationError("invalid --tus-expiry: \(text)") }
             configuration.tusExpiry = expiry

@@ -105,7 +105,7 @@ struct SweepAndRecoveryTests {
 
             // The new process.
             try await Fixture.withOpenStore(path: path) { store in
-                #expect(try await store.recoverAfterRestart() == 2)
+                #expect(try await store.recoverAfterRestart(now: Fixture.epoch) == 2)
 
                 for upload in [firstUpload, secondUpload] {
                     #expect(try await store.find(upload.id)?.state == .deleted)
@@ -128,7 +128,7 @@ struct SweepAndRecoveryTests {
                 let swept = Set(try await store.sweepable(now: Fixture.epoch, limit: 100).map(\.id))
                 #expect(swept == [firstUpload.id, secondUpload.id, deleted.id])
 
-                #expect(try await store.recoverAfterRestart() == 0)
+                #expect(try await store.recoverAfterRestart(now: Fixture.epoch) == 0)
             }
         }
     }
@@ -136,9 +136,9 @@ struct SweepAndRecoveryTests {
     @Test("recoverAfterRestart on a database with nothing to recover returns 0")
     func recoverNothing() async throws {
         try await Fixture.withStore { store, _ in
-            #expect(try await store.recoverAfterRestart() == 0)
+            #expect(try await store.recoverAfterRestart(now: Fixture.epoch) == 0)
             let record = try await store.storeComplete(maxDownloads: 1)
-            #expect(try await store.recoverAfterRestart() == 0)
+            #expect(try await store.recoverAfterRestart(now: Fixture.epoch) == 0)
             #expect(try await store.find(record.id)?.state == .complete)
         }
     }

@@ -8,11 +8,13 @@ import Logging
 public struct StartupRecovery: Sendable {
     let blobs: any BlobStore
     let metadata: any MetadataStore
+    let clock: any WallClock
     let logger: Logger
 
-    public init(blobs: any BlobStore, metadata: any MetadataStore, logger: Logger) {
+    public init(blobs: any BlobStore, metadata: any MetadataStore, clock: any WallClock, logger: Logger) {
         self.blobs = blobs
         self.metadata = metadata
+        self.clock = clock
         self.logger = logger
     }
 
@@ -26,7 +28,8 @@ public struct StartupRecovery: Sendable {
     public func run() async throws -> Report {
         var report = Report()
         report.leftoverWrites = try await blobs.removeLeftovers()
-        report.abandonedUploads = try await metadata.recoverAfterRestart()
+        try await metadata.heartbeat(now: clock.now)
+        report.abandonedUploads = try await metadata.recoverAfterRestart(now: clock.now)
         try await blobs.forEachBlob { id in
             if try await metadata.find(id) == nil {
                 try await blobs.delete(id)

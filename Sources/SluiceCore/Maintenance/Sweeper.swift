@@ -7,6 +7,9 @@ import ServiceLifecycle
 ///
 /// Bytes go first, then the record, so a crash in between leaves a record whose (already
 /// missing) blob is removed again on the next pass: never a blob without a record.
+///
+/// Every instance runs one; each pass first records the instance's heartbeat, and only one
+/// instance at a time sweeps.
 public struct Sweeper: Service {
     let blobs: any BlobStore
     let metadata: any MetadataStore
@@ -42,9 +45,15 @@ public struct Sweeper: Service {
         }
     }
 
-    /// Removes everything that is due now; returns how many files were removed.
+    /// Removes everything that is due now; returns how many files were removed (0 when another
+    /// instance is sweeping).
     @discardableResult
     public func sweepOnce() async throws -> Int {
+        try await metadata.heartbeat(now: clock.now)
+        return try await metadata.sweepExclusively { try await removeDue() } ?? 0
+    }
+
+    private func removeDue() async throws -> Int {
         var removed = 0
         while true {
             let batch = try await metadata.sweepable(now: clock.now, limit: 256)

@@ -92,11 +92,14 @@ public struct ResumableState: Sendable, Equatable {
     public var maxDays: Double?
     /// ``ResumableSHA256/serialized`` over the first ``FileRecord/size`` bytes.
     public var digestState: [UInt8]
+    /// The blob store's ``PartialBlobWriter/storeState`` for those bytes.
+    public var blobState: String?
 
-    public init(length: Int64?, metadata: String, maxDays: Double?, digestState: [UInt8]) {
+    public init(length: Int64?, metadata: String, maxDays: Double?, digestState: [UInt8], blobState: String? = nil) {
         self.length = length
         self.metadata = metadata
         self.maxDays = maxDays
         self.digestState = digestState
+        self.blobState = blobState
     }
 }

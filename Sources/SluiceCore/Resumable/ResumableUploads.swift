@@ -106,12 +106,12 @@ public struct ResumableUploads: Sendable {
         if let bodyLength, bodyLength > limit - offset { throw SluiceError.tooLarge(limit: limit) }
 
         let lease = RandomToken.make()
-        var append = try await begin(id, offset: offset, lease: lease)
-        if total != append.record.resumable?.length {
-            append.record.resumable?.length = total
-            try await append.save()
-        }
+        var append = try await begin(id, offset: offset, lease: lease, maximumLength: limit)
         do {
+            if total != append.record.resumable?.length {
+                append.record.resumable?.length = total
+                try await append.save()
+            }
             return try await append.run(limit: limit, checksum: checksum, checkpointEarly: bodyLength != nil, body: body)
         } catch {
             await append.writer.close()
@@ -140,8 +140,10 @@ public struct ResumableUploads: Sendable {
         return declared
     }
 
-    /// Takes the lease and opens the partial blob.
-    private func begin(_ id: ResumableUploadID, offset: Int64, lease: String) async throws -> RunningAppend {
+    /// Takes the lease and opens the partial blob, which will not grow past `maximumLength`.
+    private func begin(
+        _ id: ResumableUploadID, offset: Int64, lease: String, maximumLength: Int64
+    ) async throws -> RunningAppend {
         let now = clock.now
         let leaseUntil = now.addingTimeInterval(leaseDuration)
         guard
@@ -156,10 +158,24 @@ public struct ResumableUploads: Sendable {
             else {
                 throw CorruptUpload(id: id.fileID)
             }
-            let writer = try await blobs.openPartial(id.fileID, durableLength: record.size)
-            return RunningAppend(
+            let writer = try await blobs.openPartial(
+                id.fileID, durableLength: record.size, storeState: state.blobState,
+                maximumLength: maximumLength)
+            var append = RunningAppend(
                 uploads: self, id: id, lease: lease, record: record, writer: writer, digest: digest,
                 leaseUntil: leaseUntil, lastCheckpoint: now)
+            let storeState = writer.storeState
+            if storeState != state.blobState {
+                // The store started something it must find again (an S3 multipart upload).
+                append.record.resumable?.blobState = storeState
+                do {
+                    try await append.save()
+                } catch {
+                    await writer.close()
+                    throw error
+                }
+            }
+            return append
         } catch {
             try? await metadata.releaseUpload(id.fileID, lease: lease)
             throw error
@@ -251,8 +267,10 @@ private struct RunningAppend {
     private mutating func checkpoint(releasing: Bool = false) async throws {
         let durable = try await writer.checkpoint()
         precondition(durable == written, "the blob store made \(durable) bytes durable, \(written) were written")
+        let storeState = writer.storeState
         record.size = written
         record.resumable?.digestState = digest.serialized
+        record.resumable?.blobState = storeState
         lastCheckpoint = uploads.clock.now
         try await save(releasing: releasing)
     }
@@ -270,6 +288,7 @@ private struct RunningAppend {
         completed.completedAt = now
         completed.expiresAt = record.resumable?.maxDays.map { now.addingTimeInterval($0 * 86_400) }
         completed.resumable?.digestState = []
+        completed.resumable?.blobState = nil
         guard try await uploads.metadata.completeUpload(completed, lease: lease) else {
             try? await uploads.blobs.delete(id.fileID)
             throw try await uploads.whyNotHeld(id, offset: record.size)

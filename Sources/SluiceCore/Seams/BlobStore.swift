@@ -5,8 +5,10 @@ import NIOCore
 /// A blob is named only by the server-made ``FileID`` of its file. Implementations report a full
 /// store as ``SluiceError/insufficientStorage``.
 public protocol BlobStore: Sendable {
-    /// Starts a new blob for `id`. Nothing is readable under `id` until the writer finishes.
-    func makeWriter(for id: FileID) async throws -> any BlobWriter
+    /// Starts a new blob for `id` that will not grow past `maximumLength` bytes (stores that
+    /// cut a blob into parts size them from it). Nothing is readable under `id` until the writer
+    /// finishes.
+    func makeWriter(for id: FileID, maximumLength: Int64) async throws -> any BlobWriter
 
     /// Hands the bytes of `range` (inclusive offsets; `nil` for everything) to `consume`, in
     /// order, one chunk at a time. The next chunk is read only after `consume` returns, so a slow
@@ -20,12 +22,19 @@ public protocol BlobStore: Sendable {
     /// Opens the partial blob of a resumable upload to append to it, creating it when
     /// `durableLength` is 0. Bytes past `durableLength` (written after the last checkpoint) are
     /// cut off first, so the blob continues exactly where the metadata says it ends.
-    func openPartial(_ id: FileID, durableLength: Int64) async throws -> any PartialBlobWriter
+    ///
+    /// `storeState` is what the writer's ``PartialBlobWriter/storeState`` said at the last
+    /// checkpoint (`nil` at first): the metadata store keeps it, so any instance can continue.
+    /// `maximumLength` bounds the whole blob, as for ``makeWriter(for:maximumLength:)``.
+    func openPartial(
+        _ id: FileID, durableLength: Int64, storeState: String?, maximumLength: Int64
+    ) async throws -> any PartialBlobWriter
 
     /// Removes the blob of `id`, finished or partial; removing a blob that does not exist is not an error.
     func delete(_ id: FileID) async throws
 
-    /// Removes what a crash left behind (unfinished writes); returns how many were removed.
+    /// Removes what a crash of this process left behind (unfinished writes it alone owned);
+    /// returns how many were removed.
     func removeLeftovers() async throws -> Int
 
     /// Calls `visit` with the id of every blob, finished or partial, so start-up recovery can find
@@ -56,6 +65,11 @@ public protocol BlobWriter: AnyObject {
 ///
 /// - Important: Call exactly one of ``complete()`` and ``close()``.
 public protocol PartialBlobWriter: AnyObject {
+    /// What the store needs kept with the upload's durable offset to open the blob again (for
+    /// example an S3 multipart upload's id and parts); `nil` when the store needs nothing. It
+    /// may change on opening and at each checkpoint.
+    var storeState: String? { get }
+
     /// Appends `chunk`; suspends until the store has taken it (backpressure).
     func write(_ chunk: ByteBuffer) async throws
 

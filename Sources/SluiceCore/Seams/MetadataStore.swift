@@ -2,13 +2,19 @@ import Foundation
 
 /// The record of every file: the database that maps a link to its blob. Knows nothing of HTTP.
 ///
-/// Every method is one atomic step, so several requests (and later several instances) can use
-/// the store at once without locks of their own.
+/// Every method is one atomic step, so several requests, and several instances sharing one
+/// database, can use the store at once without locks of their own.
+///
+/// A store belongs to one instance (one server process): the uploads it starts and the leases it
+/// takes are marked as that instance's, so a restart clears only its own, and the uploads of an
+/// instance that stopped sending ``heartbeat(now:)`` become sweepable.
 public protocol MetadataStore: Sendable {
-    /// Brings the schema to the newest version; safe to call on every start.
+    /// Brings the schema to the newest version; safe to call on every start, from several
+    /// instances at once.
     func migrate() async throws
 
-    /// Inserts a new record in state ``FileRecord/State/uploading`` (with its resumable part, if any).
+    /// Inserts a new record in state ``FileRecord/State/uploading`` (with its resumable part, if any),
+    /// owned by this instance until it completes.
     func insertUploading(_ record: FileRecord) async throws
 
     /// Stores the final size, digest, times and limits of an uploading record and marks it
@@ -54,14 +60,28 @@ public protocol MetadataStore: Sendable {
     func releaseDownload(_ id: FileID, completed: Bool) async throws
 
     /// Records the sweeper must remove at `now`: deleted, expired, used up with no download
-    /// running, and resumable uploads past their expiry that no request holds. At most `limit`.
+    /// running, resumable uploads past their expiry that no request holds, and single-request
+    /// uploads of other instances not seen for ``instanceTimeout``. At most `limit`.
     func sweepable(now: Date, limit: Int) async throws -> [FileRecord]
 
-    /// After a restart: clears download slots and upload leases held by the previous process and
-    /// marks its interrupted single-request uploads deleted (resumable ones stay, to be resumed).
-    /// Returns how many uploads were abandoned.
-    func recoverAfterRestart() async throws -> Int
+    /// Runs `sweep` unless another instance is sweeping right now; `nil` then.
+    func sweepExclusively<T: Sendable>(_ sweep: () async throws -> T) async throws -> T?
+
+    /// Records that this instance is alive at `now`; instances not seen for
+    /// ``instanceTimeout`` are taken for dead.
+    func heartbeat(now: Date) async throws
+
+    /// After a restart of this instance: clears the upload leases it held and marks its
+    /// interrupted single-request uploads deleted (resumable ones stay, to be resumed). Download
+    /// slots are cleared too when no other instance is alive at `now` (a slot does not record
+    /// its instance). Returns how many uploads were abandoned.
+    func recoverAfterRestart(now: Date) async throws -> Int
 
     /// Throws when the database cannot currently be reached.
     func checkHealth() async throws
+}
+
+extension MetadataStore {
+    /// How long an instance may go without a heartbeat before its uploads are taken for dead.
+    public var instanceTimeout: TimeInterval { 300 }
 }

@@ -25,7 +25,8 @@ public struct UploadPipeline: Sendable {
     /// Starts an upload. Feed it with ``UploadSession/write(_:)``, end it with
     /// ``UploadSession/finish(_:)`` (or ``UploadSession/seal()`` then ``UploadSession/commit(_:)``),
     /// or discard it with ``UploadSession/abort()``.
-    public func begin(_ options: UploadOptions) async throws -> UploadSession {
+    /// `expectedLength` is the body's length when the request declares it.
+    public func begin(_ options: UploadOptions, expectedLength: Int64? = nil) async throws -> UploadSession {
         let token = DeleteToken.random()
         let id = FileID.random()
         let record = FileRecord(
@@ -35,7 +36,7 @@ public struct UploadPipeline: Sendable {
         )
         try await metadata.insertUploading(record)
         do {
-            let writer = try await blobs.makeWriter(for: id)
+            let writer = try await blobs.makeWriter(for: id, maximumLength: min(expectedLength ?? maxUploadSize, maxUploadSize))
             return UploadSession(pipeline: self, record: record, token: token, writer: writer)
         } catch {
             try? await metadata.remove(id)

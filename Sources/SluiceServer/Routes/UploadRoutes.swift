@@ -35,7 +35,8 @@ struct UploadRoutes: Sendable {
         var reporter = try key.map { try ProgressReporter(hub: progress, key: $0, total: declaredLength, claiming: true) }
         var session: UploadSession?
         do {
-            let upload = try await pipeline.begin(UploadOptions(name: name, contentType: MediaType.forFilename(name ?? "")))
+            let upload = try await pipeline.begin(
+                UploadOptions(name: name, contentType: MediaType.forFilename(name ?? "")), expectedLength: declaredLength)
             session = upload
             try await RequestBodyReader.forEachChunk(of: request, counting: metrics.bytesIn) { chunk in
                 try await upload.write(chunk)

@@ -144,3 +144,15 @@ struct TestBytes {
         return bytes
     }
 }
+
+extension LocalBlobStore {
+    /// A writer with no length bound: the local store does not use one.
+    func makeWriter(for id: FileID) async throws -> any BlobWriter {
+        try await makeWriter(for: id, maximumLength: .max)
+    }
+
+    /// Opens a partial blob the way the local store always does: no store state, no bound.
+    func openPartial(_ id: FileID, durableLength: Int64) async throws -> any PartialBlobWriter {
+        try await openPartial(id, durableLength: durableLength, storeState: nil, maximumLength: .max)
+    }
+}

@@ -1,0 +1,144 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOSSL
+import PostgresKit
+import PostgresNIO
+import SQLKit
+import SluiceCore
+
+/// A PostgreSQL database shared by many instances, with the ``SQLMetadataStore`` on it: a pool
+/// of connections (postgres-nio's `PostgresClient`), migrations under an advisory lock, and
+/// the notifications that carry progress between instances.
+public final class PostgresMetadata: Sendable {
+    /// The metadata store over this database, as one instance.
+    public let store: SQLMetadataStore
+    /// The connection pool; also used for `LISTEN`/`NOTIFY`.
+    public let client: PostgresClient
+    private let running: Task<Void, Never>
+
+    private init(store: SQLMetadataStore, client: PostgresClient, running: Task<Void, Never>) {
+        self.store = store
+        self.client = client
+        self.running = running
+    }
+
+    /// Connects to the database `url` names (`postgres://` or `postgresql://USER:PASSWORD@HOST:PORT/DB`,
+    /// `?sslmode=disable|prefer|require`, default `prefer`; `&search_path=SCHEMA` to keep the
+    /// tables in a schema of their own) as `instance`, and brings its schema up to date.
+    public static func open(url: String, instance: String, logger: Logger) async throws -> PostgresMetadata {
+        let client = PostgresClient(configuration: try PostgresURL.configuration(url), backgroundLogger: logger)
+        let running = Task { await client.run() }
+        let database = PostgresPoolDatabase(client: client, logger: logger)
+        let store = SQLMetadataStore(database: database, instance: instance, locks: AdvisoryLocks(client: client))
+        do {
+            try await store.migrate()
+        } catch {
+            running.cancel()
+            throw error
+        }
+        return PostgresMetadata(store: store, client: client, running: running)
+    }
+
+    /// Closes every connection; the store must not be used afterwards.
+    public func close() async {
+        running.cancel()
+        await running.value
+    }
+}
+
+/// Parses the `--database` URL of a PostgreSQL server.
+enum PostgresURL {
+    static func configuration(_ text: String) throws -> PostgresClient.Configuration {
+        guard let url = URLComponents(string: text), url.scheme == "postgres" || url.scheme == "postgresql",
+            let host = url.host, !host.isEmpty, let user = url.user, !user.isEmpty
+        else {
+            throw InvalidDatabaseURL(text: text, reason: "expected postgres://USER:PASSWORD@HOST:PORT/DATABASE")
+        }
+        let database = url.path.hasPrefix("/") ? String(url.path.dropFirst()) : url.path
+        let tls: PostgresClient.Configuration.TLS
+        switch url.queryItems?.first(where: { $0.name == "sslmode" })?.value ?? "prefer" {
+        case "disable": tls = .disable
+        case "prefer": tls = .prefer(.makeClientConfiguration())
+        case "require": tls = .require(.makeClientConfiguration())
+        case let mode: throw InvalidDatabaseURL(text: text, reason: "sslmode \(mode) is not disable, prefer or require")
+        }
+        var configuration = PostgresClient.Configuration(
+            host: host, port: url.port ?? 5432, username: user.removingPercentEncoding ?? user,
+            password: url.password.map { $0.removingPercentEncoding ?? $0 },
+            database: database.isEmpty ? nil : database, tls: tls)
+        configuration.options.maximumConnections = 20
+        if let schema = url.queryItems?.first(where: { $0.name == "search_path" })?.value {
+            configuration.options.additionalStartupParameters = [("search_path", schema)]
+        }
+        return configuration
+    }
+
+    /// A `--database` URL that does not name a PostgreSQL server.
+    struct InvalidDatabaseURL: Error, CustomStringConvertible {
+        let text: String
+        let reason: String
+        var description: String {
+            // Never print the password.
+            let shown = text.replacingOccurrences(of: #":[^:@/]*@"#, with: ":***@", options: .regularExpression)
+            return "invalid database URL \(shown): \(reason)"
+        }
+    }
+}
+
+/// SQLKit's `SQLDatabase` over the connection pool: each statement runs on a connection leased
+/// for it; a session keeps one connection (for transactions).
+struct PostgresPoolDatabase: SQLDatabase {
+    let client: PostgresClient
+    let logger: Logger
+
+    var eventLoop: any EventLoop { PostgresClient.defaultEventLoopGroup.any() }
+    var dialect: any SQLDialect { PostgresDialect() }
+
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) -> EventLoopFuture<Void> {
+        let promise = eventLoop.makePromise(of: Void.self)
+        promise.completeWithTask { try await execute(sql: query, onRow) }
+        return promise.futureResult
+    }
+
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) async throws {
+        try await client.withConnection { connection in
+            try await connection.sql().execute(sql: query, onRow)
+        }
+    }
+
+    func withSession<R>(_ closure: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
+        try await client.withConnection { connection in
+            try await closure(connection.sql())
+        }
+    }
+}
+
+/// ``DatabaseLocks`` as PostgreSQL session advisory locks, held on one leased connection for the
+/// job's length (and freed by the server if that connection dies).
+struct AdvisoryLocks: DatabaseLocks {
+    let client: PostgresClient
+
+    func withLock<T: Sendable>(
+        _ lock: DatabaseLock, waiting: Bool, _ body: () async throws -> T
+    ) async throws -> T? {
+        try await client.withConnection { connection in
+            let key = lock.rawValue
+            if waiting {
+                try await connection.query("SELECT pg_advisory_lock(\(key))", logger: connection.logger).collect()
+            } else {
+                let rows = try await connection.query("SELECT pg_try_advisory_lock(\(key))", logger: connection.logger)
+                    .collect()
+                guard try rows.first?.decode(Bool.self) == true else { return nil }
+            }
+            do {
+                let result = try await body()
+                try await connection.query("SELECT pg_advisory_unlock(\(key))", logger: connection.logger).collect()
+                return result
+            } catch {
+                _ = try? await connection.query("SELECT pg_advisory_unlock(\(key))", logger: connection.logger).collect()
+                throw error
+            }
+        }
+    }
+}

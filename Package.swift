@@ -189,6 +189,8 @@ let package = Package(
                 "SluiceServer",
                 "SluiceCore",
                 "SluiceClient",
+                "SluiceS3",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),

@@ -25,13 +25,18 @@ public final class PostgresMetadata: Sendable {
 
     /// Connects to the database `url` names (`postgres://` or `postgresql://USER:PASSWORD@HOST:PORT/DB`,
     /// `?sslmode=disable|prefer|require`, default `prefer`; `&search_path=SCHEMA` to keep the
-    /// tables in a schema of their own) as `instance`, and brings its schema up to date.
+    /// tables in a schema of their own; `&max_connections=N` for the pool, default 20) as
+    /// `instance`, and brings its schema up to date.
     public static func open(url: String, instance: String, logger: Logger) async throws -> PostgresMetadata {
-        let client = PostgresClient(configuration: try PostgresURL.configuration(url), backgroundLogger: logger)
+        let configuration = try PostgresURL.configuration(url)
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         let running = Task { await client.run() }
         let database = PostgresPoolDatabase(client: client, logger: logger)
         let store = SQLMetadataStore(database: database, instance: instance, locks: AdvisoryLocks(client: client))
         do {
+            if let schema = try PostgresURL.schema(url) {
+                try await client.query("CREATE SCHEMA IF NOT EXISTS \(unescaped: schema)", logger: logger).collect()
+            }
             try await store.migrate()
         } catch {
             running.cancel()
@@ -67,11 +72,27 @@ enum PostgresURL {
             host: host, port: url.port ?? 5432, username: user.removingPercentEncoding ?? user,
             password: url.password.map { $0.removingPercentEncoding ?? $0 },
             database: database.isEmpty ? nil : database, tls: tls)
-        configuration.options.maximumConnections = 20
-        if let schema = url.queryItems?.first(where: { $0.name == "search_path" })?.value {
+        let poolSize = url.queryItems?.first(where: { $0.name == "max_connections" })?.value ?? "20"
+        guard let maximumConnections = Int(poolSize), (1...1000).contains(maximumConnections) else {
+            throw InvalidDatabaseURL(text: text, reason: "max_connections must be 1...1000")
+        }
+        configuration.options.maximumConnections = maximumConnections
+        if let schema = try schema(text) {
             configuration.options.additionalStartupParameters = [("search_path", schema)]
         }
         return configuration
+    }
+
+    /// The schema `?search_path=` names: lower-case letters, digits and `_` only.
+    static func schema(_ text: String) throws -> String? {
+        guard let schema = URLComponents(string: text)?.queryItems?.first(where: { $0.name == "search_path" })?.value
+        else { return nil }
+        guard !schema.isEmpty, schema.count <= 63,
+            schema.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "_") })
+        else {
+            throw InvalidDatabaseURL(text: text, reason: "search_path must be 1-63 lower-case letters, digits or _")
+        }
+        return schema
     }
 
     /// A `--database` URL that does not name a PostgreSQL server.

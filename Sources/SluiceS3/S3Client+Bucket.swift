@@ -25,7 +25,7 @@ extension S3Client {
     /// Checks that the bucket exists and the credentials work (`HEAD` on the bucket), for health
     /// checks. Throws a service error (`NotFound`, `Forbidden`, ...) or a transport error if not.
     public func checkBucket() async throws {
-        try await perform(S3Request(method: .HEAD, key: nil)) { _ in }
+        try await perform(S3Request(method: .HEAD, key: nil)) { try await discardBody($0) }
     }
 
     /// Deletes the bucket, which must be empty.

@@ -91,10 +91,12 @@ extension S3Client {
         if response.status == .notFound, let key = request.key, details == nil || details?.code == "NoSuchKey" {
             return .notFound(key: key)
         }
+        // Ceph RGW sends empty <Message>s; the HTTP status line is better than nothing.
+        let message = details.flatMap { $0.message.isEmpty ? nil : $0.message }
         return .service(
             status: Int(response.status.code),
             code: details?.code ?? response.status.reasonPhrase.replacingOccurrences(of: " ", with: ""),
-            message: details?.message ?? "HTTP \(response.status.code) \(response.status.reasonPhrase)",
+            message: message ?? "HTTP \(response.status.code) \(response.status.reasonPhrase)",
             requestID: details?.requestID ?? response.headers.first(name: "x-amz-request-id"))
     }
 
@@ -131,8 +133,7 @@ extension S3Client {
         try S3XML.parse(try await collectBody(response, upTo: S3XML.maximumDocumentSize))
     }
 
-    /// Reads and drops a body that carries nothing of use (that of a `PUT` or `DELETE`), so
-    /// the connection can be reused.
+    /// Reads and drops a body that carries nothing of use, so the connection can be reused.
     func discardBody(_ response: HTTPClientResponse) async throws(S3Error) {
         _ = try await collectBody(response, upTo: S3XML.maximumDocumentSize)
     }

@@ -37,7 +37,7 @@ extension S3Client {
                 try S3Messages.multipartUploads(try await readXML(response), keyPrefix: location.keyPrefix)
             }
             uploads += page.uploads
-            guard page.next != marker else {
+            guard page.next == nil || page.next != marker else {
                 throw S3Error.invalidResponse("ListMultipartUploads repeated its marker \(String(describing: marker))")
             }
             marker = page.next

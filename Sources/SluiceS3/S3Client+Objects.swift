@@ -21,6 +21,7 @@ extension S3Client {
                 guard let size = response.headers.first(name: "content-length").flatMap({ Int64($0) }) else {
                     throw S3Error.invalidResponse("HEAD response without a Content-Length")
                 }
+                try await discardBody(response)
                 return S3ObjectInfo(size: size, etag: try etag(of: response))
             }
         } catch S3Error.notFound {

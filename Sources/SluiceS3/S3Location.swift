@@ -11,7 +11,7 @@ public struct S3Location: Sendable, Hashable, CustomStringConvertible {
     public var endpoint: S3Endpoint
     public var region: String
     /// `https://endpoint/bucket/key` (path style) rather than `https://bucket.endpoint/key`
-    /// (virtual-host style).
+    /// (virtual-host style; over TLS it needs a bucket name without dots).
     public var usesPathStyle: Bool
 
     /// - Parameters:

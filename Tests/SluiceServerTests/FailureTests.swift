@@ -14,7 +14,7 @@ import Testing
             try await connection.send(testBytes(3_000_000))
             try await waitUntil { try await server.rowCount() == 1 }
             await connection.close()
-            try await waitUntil { try server.storedFiles().isEmpty }
+            try await waitUntil { try await server.storedFiles().isEmpty }
             try await waitUntil { try await server.rowCount() == 0 }
         }
     }
@@ -57,7 +57,7 @@ import Testing
             #expect(answer.lowercased().contains("connection: close"))
             #expect(try await connection.waitUntilClosed(timeout: .seconds(5)).closed)
             await connection.close()
-            #expect(try server.storedFiles().isEmpty)
+            #expect(try await server.storedFiles().isEmpty)
             #expect(try await server.rowCount() == 0)
         }
     }
@@ -83,7 +83,7 @@ import Testing
             #expect(try await connection.waitUntilClosed(timeout: .seconds(10)).closed)
             await connection.close()
             try await waitUntil { try await server.rowCount() == 0 }
-            #expect(try server.storedFiles().isEmpty)
+            #expect(try await server.storedFiles().isEmpty)
         }
     }
 
@@ -124,7 +124,7 @@ import Testing
             let status = Int(answer.split(separator: " ").dropFirst().first ?? "") ?? 0
             #expect((400..<500).contains(status), "\(answer.prefix(80))")
             await connection.close()
-            #expect(try server.storedFiles().isEmpty)
+            #expect(try await server.storedFiles().isEmpty)
             #expect(try await server.rowCount() == 0)
             #expect(try await server.request(.GET, "/healthz").status == 200)
         }

@@ -67,7 +67,7 @@ import Testing
             // "expired", or "deleted" once the sweeper has already hidden it.
             #expect(expired.text.contains("expired") || expired.text.contains("deleted"))
             try await waitUntil { try await server.rowCount() == 1 }
-            #expect(try server.storedFiles().count == 1)
+            #expect(try await server.storedFiles().count == 1)
             #expect(try await server.request(.GET, kept).status == 200)
         }
     }
@@ -77,7 +77,7 @@ import Testing
             let link = try await server.upload("once.txt", testBytes(10), headers: [("Max-Downloads", "1")])
             #expect(try await server.request(.GET, link).status == 200)
             try await waitUntil { try await server.rowCount() == 0 }
-            #expect(try server.storedFiles().isEmpty)
+            #expect(try await server.storedFiles().isEmpty)
         }
     }
 
@@ -98,7 +98,7 @@ import Testing
             #expect(try await server.request(.DELETE, deleteLink).status == 200)
             #expect(try await server.request(.GET, link).status == 404)
             #expect(try await server.request(.DELETE, deleteLink).status == 404)
-            #expect(try server.storedFiles().count == 1)
+            #expect(try await server.storedFiles().count == 1)
             #expect(try await server.rowCount() == 1)
         }
     }

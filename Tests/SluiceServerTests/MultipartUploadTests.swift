@@ -78,7 +78,7 @@ import Testing
         try await LiveServer.run { server in
             let answer = try await post(server, body)
             #expect(answer.status == 400)
-            #expect(try server.storedFiles().isEmpty)
+            #expect(try await server.storedFiles().isEmpty)
             #expect(try await server.rowCount() == 0)
         }
     }
@@ -88,7 +88,7 @@ import Testing
         try await LiveServer.run { server in
             let answer = try await post(server, body)
             #expect(answer.status == 400)
-            #expect(try server.storedFiles().isEmpty)
+            #expect(try await server.storedFiles().isEmpty)
             #expect(try await server.rowCount() == 0)
         }
     }

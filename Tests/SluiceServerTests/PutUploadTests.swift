@@ -149,7 +149,7 @@ import Testing
             let answer = try await server.put("f.txt", Array("data".utf8), headers: [(header, value)])
             #expect(answer.status == 400)
             #expect(!answer.text.isEmpty)
-            #expect(try server.storedFiles().isEmpty)
+            #expect(try await server.storedFiles().isEmpty)
             #expect(try await server.rowCount() == 0)
         }
     }
@@ -159,7 +159,7 @@ import Testing
             #expect(try await server.put("ok.bin", testBytes(1000)).status == 201)
             let tooBig = try await server.put("big.bin", testBytes(1001))
             #expect(tooBig.status == 413)
-            #expect(try server.storedFiles().count == 1)
+            #expect(try await server.storedFiles().count == 1)
             #expect(try await server.rowCount() == 1)
         }
     }
@@ -171,7 +171,7 @@ import Testing
             request.body = .stream(RepeatedChunks(chunk: ByteBuffer(bytes: testBytes(64 << 10)), count: 64), length: .unknown)
             let answer = try await server.send(request)
             #expect(answer.status == 413)
-            #expect(try server.storedFiles().isEmpty)
+            #expect(try await server.storedFiles().isEmpty)
             #expect(try await server.rowCount() == 0)
         }
     }

@@ -95,8 +95,8 @@ import Testing
             #expect(head.header("Upload-Length") == "300000")
             #expect(head.header("X-Url") == link)
             #expect(head.header("X-Url-Delete") == deleteLink)
-            #expect(try server.storedFiles().count == 1)
-            #expect(try server.storedFiles().allSatisfy { $0.hasPrefix("blobs/") })
+            #expect(try await server.storedFiles().count == 1)
+            #expect(try await server.storedFiles().allSatisfy { $0.hasPrefix("blobs/") })
 
             #expect(try await server.request(.DELETE, deleteLink).status == 200)
             #expect(try await tus.send(.HEAD, url).status == 404)
@@ -307,11 +307,11 @@ import Testing
             let tus = TusClient(server: server)
             let url = try await tus.create(length: 100_000)
             #expect(try await tus.patch(url, offset: 0, testBytes(50_000)).status == 204)
-            #expect(try server.storedFiles().count == 1)
+            #expect(try await server.storedFiles().count == 1)
             let answer = try await tus.send(.DELETE, url)
             #expect(answer.status == 204)
             #expect(answer.header("Tus-Resumable") == "1.0.0")
-            #expect(try server.storedFiles().isEmpty)
+            #expect(try await server.storedFiles().isEmpty)
             #expect(try await server.rowCount() == 0)
             #expect(try await tus.send(.HEAD, url).status == 404)
             #expect(try await tus.patch(url, offset: 50_000, testBytes(10)).status == 404)
@@ -325,7 +325,7 @@ import Testing
             let link = try #require(last.header("X-Url"))
             #expect(try await tus.send(.DELETE, url).status == 204)
             #expect(try await server.request(.GET, link).status == 404)
-            #expect(try server.storedFiles().isEmpty)
+            #expect(try await server.storedFiles().isEmpty)
         }
     }
 
@@ -357,7 +357,7 @@ import Testing
             #expect(try await tus.patch(fresh, offset: 0, testBytes(10)).status == 204)
             clock.advance(by: 301)
             try await waitUntil { try await server.rowCount() == 1 }
-            #expect(try server.storedFiles().count == 1)
+            #expect(try await server.storedFiles().count == 1)
             #expect(try await tus.send(.HEAD, expiring).status == 404)
             #expect(try await tus.offset(fresh) == 10)
         }

@@ -58,7 +58,7 @@ import Testing
             let download = try await server.request(.GET, link)
             #expect(download.body == bytes)
             #expect(download.header("ETag") == "\"\(TusClient.sha256Hex(bytes))\"")
-            #expect(try server.storedFiles().count == 1)
+            #expect(try await server.storedFiles().count == 1)
         }
     }
 
@@ -71,7 +71,7 @@ import Testing
             try await connection.send(
                 TusClient.patchHead(path: try #require(URL(string: url)).path, offset: 0, contentLength: first.count))
             try await connection.send(Array(first[..<100_000]))
-            try await waitUntil { try server.storedFiles().contains { $0.hasPrefix("partial/") } }
+            try await waitUntil { try await server.resumableWriteStarted() }
 
             let second = try await tus.patch(url, offset: 0, testBytes(200_000, seed: 2))
             #expect(second.status == 409)
@@ -98,7 +98,7 @@ import Testing
                     + "Content-Type: application/offset+octet-stream\r\nContent-Length: 1000\r\n"
                     + "Upload-Checksum: sha1 H4rBDyPFtbwRZ72oS4M+XAV6d9I=\r\n\r\n")
             try await connection.send(testBytes(600))
-            try await waitUntil { try server.storedFiles().contains { $0.hasPrefix("partial/") } }
+            try await waitUntil { try await server.resumableWriteStarted() }
             await connection.close()
             // The request is over once the lease is free again: a PATCH at 0 is then accepted.
             try await waitUntil { try await tus.patch(url, offset: 0, testBytes(10)).status == 204 }

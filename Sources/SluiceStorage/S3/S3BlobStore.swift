@@ -28,7 +28,7 @@ public struct S3BlobStore: BlobStore {
         try await LocalBlobStore.createDirectoryIfMissing(spoolDirectory, fileSystem: .shared)
         do {
             try await client.checkBucket()
-        } catch S3Error.notFound {
+        } catch S3Error.notFound, S3Error.service(status: 404, _, _, _) {
             try await client.createBucket()
         }
         return S3BlobStore(client: client, spoolDirectory: spoolDirectory, logger: logger)

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOCore
 import NIOFileSystem
@@ -38,8 +39,14 @@ final class S3PartPipeline {
         self.confirmed = confirmed
     }
 
+    /// A pipeline dropped without ``stop()`` (its task was cancelled mid-way) still cancels its
+    /// sends and closes and removes its spool file.
     deinit {
         for task in sending { task.cancel() }
+        if let filling {
+            if let descriptor = try? filling.handle.detachUnsafeFileDescriptor() { try? descriptor.close() }
+            try? FileManager.default.removeItem(atPath: filling.path.string)
+        }
     }
 
     /// Bytes in parts sent or being sent.
@@ -151,14 +158,21 @@ struct SpoolFile {
 
     static func create(in directory: FilePath) async throws -> SpoolFile {
         let path = directory.appending(FileID.random().rawValue)
+        // A named file from the start (not an anonymous O_TMPFILE): a checkpoint sends it while it is open.
         let handle = try await LocalBlobStore.mapErrors {
-            try await FileSystem.shared.openFile(forWritingAt: path, options: .newFile(replaceExisting: false))
+            try await FileSystem.shared.openFile(forWritingAt: path, options: .modifyFile(createIfNecessary: true))
         }
         return SpoolFile(path: path, handle: handle, appender: FileAppender(handle: handle, offset: 0))
     }
 
+    /// Closes the file; when the handle cannot (a cancelled task), closes its descriptor directly.
     func close() async throws {
-        try await handle.close()
+        do {
+            try await handle.close()
+        } catch {
+            if let descriptor = try? handle.detachUnsafeFileDescriptor() { try? descriptor.close() }
+            throw error
+        }
     }
 
     static func remove(_ path: FilePath) async {

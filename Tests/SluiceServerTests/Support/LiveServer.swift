@@ -8,10 +8,12 @@ import NIOHTTP1
 import Prometheus
 import SQLiteNIO
 import SluiceCore
+import SluiceS3
 @testable import SluiceServer
 
-/// A real Sluice server on an ephemeral port, over a real SQLite file and data directory in a
-/// fresh temporary folder, for the length of one test.
+/// A real Sluice server on an ephemeral port, for the length of one test: over a real SQLite file
+/// and data directory in a fresh temporary folder, or over the real PostgreSQL and S3 servers
+/// of ``TestBackend/current``.
 struct LiveServer {
     let port: Int
     let dataDirectory: URL
@@ -35,6 +37,7 @@ struct LiveServer {
         configuration.dataDirectory = directory.path
         configuration.clock = clock
         configuration.sweepInterval = .seconds(3600)
+        TestBackend.current.configure(&configuration, dataDirectory: directory)
         configure(&configuration)
         var logger = Logger(label: "sluice-test")
         logger.logLevel = .warning
@@ -88,12 +91,42 @@ struct LiveServer {
         return answer.text.trimmingCharacters(in: .newlines)
     }
 
-    // MARK: State of the data directory
+    // MARK: State of the stores
 
-    /// Every file under the data directory's `blobs/`, `tmp/` and `partial/`, relative paths, sorted.
-    func storedFiles() throws -> [String] {
+    /// Every stored blob, relative names, sorted: `blobs/ID` for finished blobs, `tmp/…` for
+    /// unfinished writes, `partial/ID` for resumable uploads' bytes. On S3: `blobs/ID` for
+    /// objects, `partial/ID` for an open multipart upload or its tails, `spool/…` for parts this
+    /// instance gathers before sending them.
+    func storedFiles() async throws -> [String] {
+        guard case .postgresS3(_, let endpoint) = TestBackend.current else {
+            return try localFiles(in: ["blobs", "tmp", "partial"])
+        }
+        let client = try TestBackend.s3Client(endpoint: endpoint, dataDirectory: dataDirectory)
+        var found = Set(try localFiles(in: ["spool"]))
+        var token: String?
+        repeat {
+            let listing = try await client.listObjects(prefix: "", continuationToken: token)
+            for object in listing.objects {
+                let parts = object.key.split(separator: "/")
+                found.insert(parts.first == "files" ? "blobs/\(parts[1])" : "partial/\(parts[1])")
+            }
+            token = listing.nextContinuationToken
+        } while token != nil
+        for upload in try await client.listMultipartUploads(prefix: "") {
+            found.insert("partial/" + upload.key.dropFirst("files/".count))
+        }
+        return found.sorted()
+    }
+
+    /// Whether a resumable upload's request has begun storing bytes (its partial blob, or on
+    /// S3 a spooled part, exists).
+    func resumableWriteStarted() async throws -> Bool {
+        try await storedFiles().contains { $0.hasPrefix("partial/") || $0.hasPrefix("spool/") }
+    }
+
+    private func localFiles(in folders: [String]) throws -> [String] {
         var found: [String] = []
-        for folder in ["blobs", "tmp", "partial"] {
+        for folder in folders {
             let root = dataDirectory.appendingPathComponent(folder)
             guard let enumerator = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey]) else { continue }
             for case let url as URL in enumerator where (try? url.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true {
@@ -103,10 +136,10 @@ struct LiveServer {
         return found.sorted()
     }
 
-    /// Bytes written so far to the partial blobs of resumable uploads (whatever a writer still
-    /// buffers is not counted).
+    /// Bytes of resumable uploads the server holds locally so far (whatever a writer still
+    /// buffers is not counted): the partial blobs, or on S3 the spooled parts.
     func partialBytes() -> Int {
-        let folder = dataDirectory.appendingPathComponent("partial")
+        let folder = dataDirectory.appendingPathComponent(TestBackend.current.isEmbedded ? "partial" : "spool")
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
         return names.reduce(0) { total, name in
             let attributes = try? FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent(name).path)
@@ -114,8 +147,11 @@ struct LiveServer {
         }
     }
 
-    /// Rows of the `files` table, read through a second real SQLite connection.
+    /// Rows of the `files` table, read through a second real database connection.
     func rowCount() async throws -> Int {
+        if case .postgresS3(let database, _) = TestBackend.current {
+            return try await TestBackend.count(database: database, dataDirectory: dataDirectory, "SELECT COUNT(*) FROM files")
+        }
         let connection = try await SQLiteConnection.open(storage: .file(path: dataDirectory.appendingPathComponent("sluice.sqlite").path))
         defer { Task { try? await connection.close() } }
         let rows = try await connection.query("SELECT COUNT(*) AS n FROM files")

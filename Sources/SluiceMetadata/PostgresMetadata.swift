@@ -32,7 +32,7 @@ public final class PostgresMetadata: Sendable {
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         let running = Task { await client.run() }
         let database = PostgresPoolDatabase(client: client, logger: logger)
-        let store = SQLMetadataStore(database: database, instance: instance, locks: AdvisoryLocks(client: client))
+        let store = SQLMetadataStore(database: database, instance: instance, migrationLock: AdvisoryMigrationLock(client: client))
         do {
             if let schema = try PostgresURL.schema(url) {
                 try await client.query("CREATE SCHEMA IF NOT EXISTS \(unescaped: schema)", logger: logger).collect()
@@ -135,31 +135,30 @@ struct PostgresPoolDatabase: SQLDatabase {
     }
 }
 
-/// ``DatabaseLocks`` as PostgreSQL session advisory locks, held on one leased connection for the
-/// job's length (and freed by the server if that connection dies).
-struct AdvisoryLocks: DatabaseLocks {
+/// The ``MigrationLock`` as a PostgreSQL session advisory lock on a key of the schema, held on
+/// one pooled connection while the migrations run. A connection that could not let go of the
+/// lock is closed, which lets go of it, rather than going back to the pool with it.
+struct AdvisoryMigrationLock: MigrationLock {
     let client: PostgresClient
 
-    func withLock<T: Sendable>(
-        _ lock: DatabaseLock, waiting: Bool, _ body: () async throws -> T
-    ) async throws -> T? {
+    func withLock<T: Sendable>(_ body: () async throws -> T) async throws -> T {
         try await client.withConnection { connection in
-            let key = lock.rawValue
-            if waiting {
-                try await connection.query("SELECT pg_advisory_lock(\(key))", logger: connection.logger).collect()
-            } else {
-                let rows = try await connection.query("SELECT pg_try_advisory_lock(\(key))", logger: connection.logger)
-                    .collect()
-                guard try rows.first?.decode(Bool.self) == true else { return nil }
+            let key: PostgresQuery = "hashtextextended(current_schema() || ':sluice-migrations', 0)"
+            try await connection.query("SELECT pg_advisory_lock(\(unescaped: key.sql))", logger: connection.logger).collect()
+            let result: Result<T, any Error>
+            do {
+                result = .success(try await body())
+            } catch {
+                result = .failure(error)
             }
             do {
-                let result = try await body()
-                try await connection.query("SELECT pg_advisory_unlock(\(key))", logger: connection.logger).collect()
-                return result
+                try await connection.query("SELECT pg_advisory_unlock(\(unescaped: key.sql))", logger: connection.logger)
+                    .collect()
             } catch {
-                _ = try? await connection.query("SELECT pg_advisory_unlock(\(key))", logger: connection.logger).collect()
+                try? await connection.close()
                 throw error
             }
+            return try result.get()
         }
     }
 }

@@ -14,23 +14,44 @@ public struct SQLMetadataStore: MetadataStore {
     let database: any SQLDatabase
     /// This instance's name in `owner` and `instances`.
     let instance: String
-    let locks: any DatabaseLocks
+    let migrationLock: any MigrationLock
 
     /// Uses `database` as `instance`; call ``migrate()`` before anything else.
-    init(database: any SQLDatabase, instance: String, locks: any DatabaseLocks) {
+    init(database: any SQLDatabase, instance: String, migrationLock: any MigrationLock) {
         self.database = database
         self.instance = instance
-        self.locks = locks
+        self.migrationLock = migrationLock
     }
+
+    /// How long a sweep may hold the sweeper's turn before another instance may take it (a
+    /// crashed sweeper's turn ends by itself).
+    static let sweepTurn: TimeInterval = 600
 
     public func migrate() async throws {
-        _ = try await locks.withLock(.migrations, waiting: true) {
-            try await SchemaMigrations.apply(to: database)
-        }
+        try await migrationLock.withLock { try await SchemaMigrations.apply(to: database) }
     }
 
+    /// The sweeper's turn is a row of `job_turns`, taken by a conditional upsert and given back
+    /// after the sweep: no connection is held meanwhile, and it works the same on SQLite.
     public func sweepExclusively<T: Sendable>(_ sweep: () async throws -> T) async throws -> T? {
-        try await locks.withLock(.sweeper, waiting: false, sweep)
+        let now = Date()
+        let taken = try await database.raw(
+            """
+            INSERT INTO job_turns (job, holder, until) VALUES ('sweeper', \(bind: instance), \(bind: Millis(now.addingTimeInterval(Self.sweepTurn))))
+            ON CONFLICT (job) DO UPDATE SET holder = excluded.holder, until = excluded.until
+            WHERE job_turns.until <= \(bind: Millis(now)) OR job_turns.holder = excluded.holder
+            RETURNING holder
+            """
+        ).first() != nil
+        guard taken else { return nil }
+        let result: Result<T, any Error>
+        do {
+            result = .success(try await sweep())
+        } catch {
+            result = .failure(error)
+        }
+        try? await database.raw("UPDATE job_turns SET until = 0 WHERE job = 'sweeper' AND holder = \(bind: instance)").run()
+        return try result.get()
     }
 
     public func heartbeat(now: Date) async throws {

@@ -20,7 +20,7 @@ public struct SQLiteMetadata: Sendable {
             for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA busy_timeout=5000"] {
                 _ = try await connection.query(pragma)
             }
-            let store = SQLMetadataStore(database: connection.sql(), instance: instance, locks: SingleProcessLocks())
+            let store = SQLMetadataStore(database: connection.sql(), instance: instance, migrationLock: SingleProcessLock())
             try await store.migrate()
             return SQLiteMetadata(store: store, connection: connection)
         } catch {

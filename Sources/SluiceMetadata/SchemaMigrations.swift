@@ -52,6 +52,8 @@ enum SchemaMigrations {
                 "ALTER TABLE files ADD COLUMN owner TEXT",
                 "ALTER TABLE files ADD COLUMN blob_state TEXT",
                 "CREATE TABLE instances (id TEXT PRIMARY KEY, seen_at BIGINT NOT NULL)",
+                // Jobs one instance at a time runs (the sweeper): who holds the turn, until when.
+                "CREATE TABLE job_turns (job TEXT PRIMARY KEY, holder TEXT NOT NULL, until BIGINT NOT NULL)",
                 // Single-request uploads running before this version had no owner: the
                 // previous process, which this start replaces.
                 "UPDATE files SET owner = 'local' WHERE state = 'uploading' AND resumable = 0",

@@ -27,7 +27,7 @@ public func buildApplication(
         blobs: stores.blobs, metadata: stores.metadata, clock: configuration.clock,
         maxUploadSize: configuration.maxUploadSize, expiry: configuration.tusExpiry.seconds, logger: logger)
     let links = LinkBuilder(publicURL: configuration.publicURL)
-    let progress = LocalProgressHub()
+    let progress = stores.progress
     let progressRoutes = ProgressRoutes(
         progress: progress, uploads: resumable, unusedKeyTimeout: configuration.unusedProgressKeyTimeout)
 
@@ -80,7 +80,7 @@ public func buildApplication(
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port), serverName: "sluice",
             reuseAddress: true),
-        services: [
+        services: stores.services + [
             Sweeper(
                 blobs: stores.blobs, metadata: stores.metadata, clock: configuration.clock,
                 interval: configuration.sweepInterval, progress: progress, logger: logger),

@@ -9,11 +9,14 @@ import SluiceMetadata
 import SluiceS3
 import SluiceStorage
 
-/// The blob store and metadata store the configuration asks for, and the service that closes
-/// them at shutdown.
+/// The blob store and metadata store the configuration asks for, the progress hub that fits
+/// them (shared through PostgreSQL, or in-process), the services they need running, and the
+/// service that closes them at shutdown.
 struct Stores {
     let blobs: any BlobStore
     let metadata: any MetadataStore
+    let progress: any ProgressPublisher
+    let services: [any Service]
     let closer: any Service
 
     static func open(_ configuration: ServerConfiguration, logger: Logger) async throws -> Stores {
@@ -45,6 +48,8 @@ struct Stores {
             }
 
             let metadata: any MetadataStore
+            var progress: any ProgressPublisher = LocalProgressHub()
+            var services: [any Service] = []
             func openSQLite(_ path: String) async throws -> any MetadataStore {
                 let sqlite = try await SQLiteMetadata.open(path: path, logger: logger)
                 closings.append { try await sqlite.close() }
@@ -60,11 +65,14 @@ struct Stores {
                 let postgres = try await PostgresMetadata.open(url: url, instance: instance, logger: logger)
                 closings.append { await postgres.close() }
                 metadata = postgres.store
+                let hub = PostgresProgressHub(client: postgres.client, logger: logger)
+                progress = hub
+                services.append(hub)
             }
             let closer = ShutdownAction(name: "close the stores") { [closings] in
                 for close in closings.reversed() { try? await close() }
             }
-            return Stores(blobs: blobs, metadata: metadata, closer: closer)
+            return Stores(blobs: blobs, metadata: metadata, progress: progress, services: services, closer: closer)
         } catch {
             for close in closings.reversed() { try? await close() }
             throw error

@@ -1,7 +1,7 @@
 /// How far one upload got, as watchers see it (API.md "Progress over WebSocket").
-public struct ProgressUpdate: Sendable, Equatable, Encodable {
+public struct ProgressUpdate: Sendable, Equatable, Codable {
     /// Where the upload stands.
-    public enum State: String, Sendable, Encodable {
+    public enum State: String, Sendable, Codable {
         case uploading, done, failed
     }
 

@@ -35,7 +35,7 @@ public final class PostgresMetadata: Sendable {
         let store = SQLMetadataStore(database: database, instance: instance, migrationLock: AdvisoryMigrationLock(client: client))
         do {
             if let schema = try PostgresURL.schema(url) {
-                try await client.query("CREATE SCHEMA IF NOT EXISTS \(unescaped: schema)", logger: logger).collect()
+                _ = try await client.query("CREATE SCHEMA IF NOT EXISTS \(unescaped: schema)", logger: logger).collect()
             }
             try await store.migrate()
         } catch {
@@ -144,7 +144,8 @@ struct AdvisoryMigrationLock: MigrationLock {
     func withLock<T: Sendable>(_ body: () async throws -> T) async throws -> T {
         try await client.withConnection { connection in
             let key: PostgresQuery = "hashtextextended(current_schema() || ':sluice-migrations', 0)"
-            try await connection.query("SELECT pg_advisory_lock(\(unescaped: key.sql))", logger: connection.logger).collect()
+            _ = try await connection.query("SELECT pg_advisory_lock(\(unescaped: key.sql))", logger: connection.logger)
+                .collect()
             let result: Result<T, any Error>
             do {
                 result = .success(try await body())
@@ -152,7 +153,7 @@ struct AdvisoryMigrationLock: MigrationLock {
                 result = .failure(error)
             }
             do {
-                try await connection.query("SELECT pg_advisory_unlock(\(unescaped: key.sql))", logger: connection.logger)
+                _ = try await connection.query("SELECT pg_advisory_unlock(\(unescaped: key.sql))", logger: connection.logger)
                     .collect()
             } catch {
                 try? await connection.close()

@@ -84,7 +84,7 @@ public final class PostgresProgressHub: ProgressPublisher, Service {
     /// Sends the outbox and listens for the other instances, reconnecting after a failure, until
     /// shutdown.
     public func run() async throws {
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await self.sendOutbox() }
                 group.addTask { await self.listen() }
@@ -102,7 +102,7 @@ public final class PostgresProgressHub: ProgressPublisher, Service {
                 payload = smaller
             }
             do {
-                try await client.query("SELECT pg_notify(\(Self.channel), \(payload))", logger: logger).collect()
+                _ = try await client.query("SELECT pg_notify(\(Self.channel), \(payload))", logger: logger).collect()
             } catch {
                 if Task.isCancelled { return }
                 logger.warning("could not send progress to other instances", metadata: ["error": "\(error)"])

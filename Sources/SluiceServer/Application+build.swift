@@ -80,11 +80,12 @@ public func buildApplication(
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port), serverName: "sluice",
             reuseAddress: true),
-        services: stores.services + [
+        // Shut down in reverse order, after the HTTP server drained: the sweeper, the progress
+        // hub, and last the stores everything else uses.
+        services: [stores.closer] + stores.services + [
             Sweeper(
                 blobs: stores.blobs, metadata: stores.metadata, clock: configuration.clock,
-                interval: configuration.sweepInterval, progress: progress, logger: logger),
-            stores.closer,
+                interval: configuration.sweepInterval, progress: progress, logger: logger)
         ],
         onServerRunning: onServerRunning,
         logger: logger

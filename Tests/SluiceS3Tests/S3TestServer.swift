@@ -16,7 +16,15 @@ enum S3TestServer {
     static let region = environment["AWS_REGION"].flatMap { $0.isEmpty ? nil : $0 } ?? "us-east-1"
     static let logger = Logger(label: "SluiceS3Tests")
 
-    static var isConfigured: Bool { endpoint != nil && credentials != nil }
+    /// Whether the server is configured; CI sets `SLUICE_REQUIRE_SERVICES=1` so that a missing
+    /// server fails the run instead of skipping these tests.
+    static let isConfigured: Bool = {
+        let configured = endpoint != nil && credentials != nil
+        if !configured && environment["SLUICE_REQUIRE_SERVICES"] == "1" {
+            fatalError("SLUICE_REQUIRE_SERVICES=1 but SLUICE_TEST_S3_ENDPOINT or the AWS credentials are not set")
+        }
+        return configured
+    }()
     static let notConfigured: Comment = """
         no S3 server: set SLUICE_TEST_S3_ENDPOINT (e.g. http://127.0.0.1:7480), \
         AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY to run the S3 integration tests

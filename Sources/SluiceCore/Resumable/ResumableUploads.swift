@@ -19,8 +19,9 @@ public struct ResumableUploads: Sendable {
     /// How long an unfinished upload lives after it was created or last appended to.
     public let expiry: TimeInterval
     /// How long an append holds its upload before it must renew the lease; a request stalled
-    /// longer than this loses the upload to the next one.
-    let leaseDuration: TimeInterval = 60
+    /// longer than this loses the upload to the next one. It is also how long an upload waits
+    /// after the instance appending to it died (a client resuming meanwhile gets 409).
+    let leaseDuration: TimeInterval = 20
     /// How often a long append makes its progress durable, so a crash loses at most this much.
     let checkpointInterval: TimeInterval = 5
 

@@ -150,7 +150,7 @@ struct LiveServer {
     /// Rows of the `files` table, read through a second real database connection.
     func rowCount() async throws -> Int {
         if case .postgresS3(let database, _) = TestBackend.current {
-            return try await TestBackend.count(database: database, dataDirectory: dataDirectory, "SELECT COUNT(*) FROM files")
+            return try await TestBackend.count("files", database: database, dataDirectory: dataDirectory)
         }
         let connection = try await SQLiteConnection.open(storage: .file(path: dataDirectory.appendingPathComponent("sluice.sqlite").path))
         defer { Task { try? await connection.close() } }

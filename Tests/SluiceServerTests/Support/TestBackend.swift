@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import PostgresNIO
 import SluiceS3
+import Synchronization
 @testable import SluiceServer
 
 /// Which stores the live test servers run on, from `SLUICE_TEST_BACKEND`:
@@ -55,21 +56,29 @@ enum TestBackend {
         return S3Client(location: location, credentials: credentials, httpClient: .shared, logger: Logger(label: "test-s3"))
     }
 
-    /// Runs one counting query in the server's schema.
-    static func count(database: String, dataDirectory: URL, _ sql: String) async throws -> Int {
-        var configuration = try PostgresClient.Configuration(url: database)
-        configuration.options.additionalStartupParameters = [("search_path", name(of: dataDirectory))]
-        let client = PostgresClient(configuration: configuration, backgroundLogger: Logger(label: "test-pg"))
-        return try await withThrowingTaskGroup(of: Int.self) { group in
-            group.addTask {
-                await client.run()
-                return -1
-            }
-            let rows = try await client.query(PostgresQuery(unsafeSQL: sql), logger: Logger(label: "test-pg")).collect()
-            group.cancelAll()
-            return try rows.first?.decode(Int.self) ?? -1
+    /// Counts the rows of `table` in the schema of the server on `dataDirectory`.
+    static func count(_ table: String, database: String, dataDirectory: URL) async throws -> Int {
+        let client = try sharedClient(database)
+        let query = PostgresQuery(unsafeSQL: "SELECT COUNT(*) FROM \(name(of: dataDirectory)).\(table)")
+        let rows = try await client.query(query, logger: Logger(label: "test-pg")).collect()
+        return try rows.first?.decode(Int.self) ?? -1
+    }
+
+    /// One small connection pool for the whole test process (a pool per question would use up
+    /// the server's connections while many tests wait for a condition).
+    private static func sharedClient(_ database: String) throws -> PostgresClient {
+        try sharedClients.withLock { clients in
+            if let client = clients[database] { return client }
+            var configuration = try PostgresClient.Configuration(url: database)
+            configuration.options.maximumConnections = 4
+            let client = PostgresClient(configuration: configuration, backgroundLogger: Logger(label: "test-pg"))
+            Task.detached { await client.run() }
+            clients[database] = client
+            return client
         }
     }
+
+    private static let sharedClients = Mutex<[String: PostgresClient]>([:])
 }
 
 extension PostgresClient.Configuration {

@@ -22,7 +22,13 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as any HTTPResponseError {
             return try error.response(from: request, context: context)
         } catch {
-            metrics.recordError("internal")
+            let part = FailingPart(of: error)
+            metrics.recordError(part.rawValue)
+            guard part == .internal else {
+                // An outage of a store, not a bug: the client may try again.
+                logger.warning("\(part.rawValue) failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+                return Self.errorResponse(.serviceUnavailable, message: "\(part.rawValue) unavailable", request: request)
+            }
             logger.error("unexpected error", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
             return Self.errorResponse(.internalServerError, message: "internal error", request: request)
         }
@@ -103,5 +109,21 @@ enum JSONResponse {
         var headers = headers
         headers[.contentType] = "application/json"
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: try encode(value) + "\n")))
+    }
+}
+
+/// Where an error no layer turned into a ``SluiceError`` came from, told by the module that
+/// defines its type: the blob store's (S3 client, file system), the database's drivers, or
+/// anything else (a bug).
+enum FailingPart: String {
+    case storage, database, `internal`
+
+    init(of error: any Error) {
+        let module = String(reflecting: type(of: error)).prefix { $0 != "." }
+        switch module {
+        case "SluiceS3", "_NIOFileSystem", "NIOFileSystem": self = .storage
+        case "PostgresNIO", "SQLiteNIO", "SQLKit": self = .database
+        default: self = .internal
+        }
     }
 }

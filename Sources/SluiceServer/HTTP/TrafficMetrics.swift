@@ -9,7 +9,8 @@ struct TrafficMetrics: Sendable {
     let uploadDuration = Metrics.Timer(label: "sluice_upload_duration_seconds", preferredDisplayUnit: .seconds)
     let downloadDuration = Metrics.Timer(label: "sluice_download_duration_seconds", preferredDisplayUnit: .seconds)
 
-    /// Counts one error of `kind` (a ``SluiceError`` short name, or `internal`).
+    /// Counts one error of `kind` (a ``SluiceError`` short name, `storage` or `database` for an
+    /// outage of a store, or `internal`).
     func recordError(_ kind: String) {
         Counter(label: "sluice_errors_total", dimensions: [("kind", kind)]).increment()
     }

@@ -154,6 +154,8 @@ let package = Package(
             dependencies: [
                 "SluiceStorage",
                 "SluiceCore",
+                "SluiceS3",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "_NIOFileSystem", package: "swift-nio"),

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Builds `Content-Disposition` header values (RFC 6266) carrying a file name both as an ASCII
 /// `filename` fallback and as an RFC 8187 `filename*=UTF-8''…` parameter.
 ///
@@ -39,35 +41,11 @@ enum ContentDisposition {
 
     /// The RFC 8187 value-chars for `name` (UTF-8, attr-chars kept, everything else `%XX`).
     static func percentEncoded(_ name: String) -> String {
-        let hex = Array("0123456789ABCDEF".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(name.utf8.count * 3)
-        for byte in name.utf8 {
-            if isAttrChar(byte) {
-                out.append(byte)
-            } else {
-                out.append(UInt8(ascii: "%"))
-                out.append(hex[Int(byte >> 4)])
-                out.append(hex[Int(byte & 0x0F)])
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
+        name.addingPercentEncoding(withAllowedCharacters: attrChars) ?? ""
     }
 
     /// RFC 8187 attr-char: ALPHA / DIGIT / "!" / "#" / "$" / "&" / "+" / "-" / "." / "^" / "_" /
     /// "`" / "|" / "~".
-    private static func isAttrChar(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"),
-             UInt8(ascii: "A")...UInt8(ascii: "Z"),
-             UInt8(ascii: "0")...UInt8(ascii: "9"):
-            return true
-        case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "&"),
-             UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"),
-             UInt8(ascii: "_"), UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
-            return true
-        default:
-            return false
-        }
-    }
+    private static let attrChars = CharacterSet(
+        charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$&+-.^_`|~")
 }

@@ -13,6 +13,7 @@ struct SharedStoresTests {
     func withTwoInstances(_ body: (LiveServer, LiveServer) async throws -> Void) async throws {
         try await LiveServer.run { first in
             let otherDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-second-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: otherDirectory) }
             try await LiveServer.run(
                 dataDirectory: first.dataDirectory,
                 configure: {

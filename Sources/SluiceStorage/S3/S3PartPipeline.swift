@@ -62,7 +62,8 @@ final class S3PartPipeline {
         while rest.readableBytes > 0 {
             let spool = try await fillingPart()
             let room = Int(min(Int64(rest.readableBytes), partSize - spool.appender.length))
-            try await spool.appender.append(rest.readSlice(length: room)!)
+            guard let piece = rest.readSlice(length: room) else { return }
+            try await spool.appender.append(piece)
             if spool.appender.length == partSize { try await sendFillingPart() }
         }
     }

@@ -31,6 +31,8 @@ struct LiveServer {
     ) async throws {
         let directory = dataDirectory ?? FileManager.default.temporaryDirectory
             .appendingPathComponent("sluice-test-\(UUID().uuidString)")
+        // A folder made here is removed afterwards; a folder passed in belongs to the caller.
+        defer { if dataDirectory == nil { try? FileManager.default.removeItem(at: directory) } }
         var configuration = ServerConfiguration()
         configuration.host = "127.0.0.1"
         configuration.port = 0

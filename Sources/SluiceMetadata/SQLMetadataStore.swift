@@ -156,6 +156,7 @@ public struct SQLMetadataStore: MetadataStore {
     }
 
     public func remove(_ id: FileID) async throws {
+        try await database.raw("DELETE FROM running_downloads WHERE file_id = \(bind: id.rawValue)").run()
         try await database.raw("DELETE FROM files WHERE id = \(bind: id.rawValue)").run()
     }
 
@@ -165,8 +166,11 @@ public struct SQLMetadataStore: MetadataStore {
         ).first() != nil
     }
 
+    /// The slot is taken on the file's row (one conditional `UPDATE`), then entered in
+    /// `running_downloads` under this instance, so a restart or a dead instance frees exactly
+    /// the slots it held.
     public func reserveDownload(_ id: FileID, now: Date) async throws -> Bool {
-        try await database.raw(
+        let taken = try await database.raw(
             """
             UPDATE files SET active_downloads = active_downloads + 1
             WHERE id = \(bind: id.rawValue) AND state = 'complete'
@@ -175,9 +179,32 @@ public struct SQLMetadataStore: MetadataStore {
             RETURNING id
             """
         ).first() != nil
+        guard taken else { return false }
+        try await database.raw(
+            """
+            INSERT INTO running_downloads (file_id, instance, slots) VALUES (\(bind: id.rawValue), \(bind: instance), 1)
+            ON CONFLICT (file_id, instance) DO UPDATE SET slots = running_downloads.slots + 1
+            """
+        ).run()
+        return true
     }
 
+    /// Only a slot this instance still holds is given back: one freed meanwhile (this instance
+    /// was taken for dead) is not given back twice.
     public func releaseDownload(_ id: FileID, completed: Bool) async throws {
+        let held = try await database.raw(
+            """
+            UPDATE running_downloads SET slots = slots - 1
+            WHERE file_id = \(bind: id.rawValue) AND instance = \(bind: instance) AND slots > 0
+            RETURNING slots
+            """
+        ).first(decodingColumn: "slots", as: Int.self)
+        guard let left = held else { return }
+        if left == 0 {
+            try await database.raw(
+                "DELETE FROM running_downloads WHERE file_id = \(bind: id.rawValue) AND instance = \(bind: instance) AND slots = 0"
+            ).run()
+        }
         let counted = completed ? 1 : 0
         try await database.raw(
             """
@@ -185,6 +212,24 @@ public struct SQLMetadataStore: MetadataStore {
             WHERE id = \(bind: id.rawValue) AND active_downloads > 0
             """
         ).run()
+    }
+
+    public func freeDownloadSlots(ofDeadInstancesAt now: Date) async throws {
+        try await freeDownloadSlots(
+            held: "SELECT id FROM instances WHERE id <> \(bind: instance) AND seen_at < \(bind: deadBefore(now))")
+    }
+
+    /// Gives back the download slots `running_downloads` records for the instances `holders` selects.
+    private func freeDownloadSlots(held holders: SQLQueryString) async throws {
+        try await database.raw(
+            """
+            UPDATE files SET active_downloads = active_downloads - (
+                SELECT COALESCE(SUM(r.slots), 0) FROM running_downloads r
+                WHERE r.file_id = files.id AND r.instance IN (\(holders)))
+            WHERE id IN (SELECT file_id FROM running_downloads WHERE instance IN (\(holders)))
+            """
+        ).run()
+        try await database.raw("DELETE FROM running_downloads WHERE instance IN (\(holders))").run()
     }
 
     public func sweepable(now: Date, limit: Int) async throws -> [FileRecord] {
@@ -204,14 +249,8 @@ public struct SQLMetadataStore: MetadataStore {
         ).all().map(FileRow.decode)
     }
 
-    public func recoverAfterRestart(now: Date) async throws -> Int {
-        try await database.raw(
-            """
-            UPDATE files SET active_downloads = 0
-            WHERE active_downloads <> 0 AND NOT EXISTS (
-                SELECT 1 FROM instances WHERE id <> \(bind: instance) AND seen_at >= \(bind: deadBefore(now)))
-            """
-        ).run()
+    public func recoverAfterRestart() async throws -> Int {
+        try await freeDownloadSlots(held: "SELECT \(bind: instance)")
         try await database.raw(
             """
             UPDATE files SET lease_token = NULL, lease_until = NULL, owner = NULL

@@ -54,9 +54,17 @@ enum SchemaMigrations {
                 "CREATE TABLE instances (id TEXT PRIMARY KEY, seen_at BIGINT NOT NULL)",
                 // Jobs one instance at a time runs (the sweeper): who holds the turn, until when.
                 "CREATE TABLE job_turns (job TEXT PRIMARY KEY, holder TEXT NOT NULL, until BIGINT NOT NULL)",
+                // Which instance holds how many of a file's download slots (active_downloads).
+                """
+                CREATE TABLE running_downloads (
+                    file_id TEXT NOT NULL, instance TEXT NOT NULL, slots BIGINT NOT NULL, PRIMARY KEY (file_id, instance))
+                """,
                 // Single-request uploads running before this version had no owner: the
                 // previous process, which this start replaces.
                 "UPDATE files SET owner = 'local' WHERE state = 'uploading' AND resumable = 0",
+                // Slots held before this version were not entered in running_downloads; the
+                // process that held them is the one this start replaces.
+                "UPDATE files SET active_downloads = 0",
             ]
         ),
     ]

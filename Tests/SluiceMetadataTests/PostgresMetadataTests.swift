@@ -88,14 +88,17 @@ struct PostgresMetadataTests {
                     _ = try await b.acquireUpload(otherResumable.id, offset: 0, lease: "lb", until: until, now: Fixture.epoch)
                     let limited = try await a.storeComplete(maxDownloads: 1)
                     #expect(try await b.reserveDownload(limited.id, now: Fixture.epoch))
+                    let ownLimited = try await a.storeComplete(maxDownloads: 1)
+                    #expect(try await a.reserveDownload(ownLimited.id, now: Fixture.epoch))
 
-                    #expect(try await a.recoverAfterRestart(now: Fixture.epoch) == 1)
+                    #expect(try await a.recoverAfterRestart() == 1)
                     #expect(try await a.find(ownUpload.id)?.state == .deleted)
                     #expect(try await a.find(otherUpload.id)?.state == .uploading)
                     // a's lease is free again; b's still holds.
                     #expect(try await b.acquireUpload(ownResumable.id, offset: 0, lease: "x", until: until, now: Fixture.epoch) != nil)
                     #expect(try await a.acquireUpload(otherResumable.id, offset: 0, lease: "y", until: until, now: Fixture.epoch) == nil)
-                    // b is alive, so b's running download keeps its slot.
+                    // a's download slot is free again; b's running download keeps its own.
+                    #expect(try await a.find(ownLimited.id)?.activeDownloads == 0)
                     #expect(try await a.find(limited.id)?.activeDownloads == 1)
                 }
             }
@@ -120,6 +123,30 @@ struct PostgresMetadataTests {
                     // A heartbeat brings b back to life.
                     try await b.heartbeat(now: later)
                     #expect(try await a.sweepable(now: later, limit: 10).isEmpty)
+                }
+            }
+        }
+    }
+
+    @Test("the download slots of an instance silent for five minutes are freed, not before")
+    func deadInstanceDownloadSlots() async throws {
+        try await PostgresFixture.withSchema { url in
+            try await PostgresFixture.withStore(url: url, instance: "a") { a in
+                try await PostgresFixture.withStore(url: url, instance: "b") { b in
+                    try await b.heartbeat(now: Fixture.epoch)
+                    let limited = try await a.storeComplete(maxDownloads: 2)
+                    #expect(try await b.reserveDownload(limited.id, now: Fixture.epoch))
+                    #expect(try await b.reserveDownload(limited.id, now: Fixture.epoch))
+                    #expect(try await a.reserveDownload(limited.id, now: Fixture.epoch) == false)
+
+                    try await a.freeDownloadSlots(ofDeadInstancesAt: Fixture.epoch.addingTimeInterval(a.instanceTimeout - 1))
+                    #expect(try await a.find(limited.id)?.activeDownloads == 2)
+                    try await a.freeDownloadSlots(ofDeadInstancesAt: Fixture.epoch.addingTimeInterval(a.instanceTimeout + 1))
+                    #expect(try await a.find(limited.id)?.activeDownloads == 0)
+                    #expect(try await a.reserveDownload(limited.id, now: Fixture.epoch))
+                    // A late release from b does not free a's slot.
+                    try await b.releaseDownload(limited.id, completed: false)
+                    #expect(try await a.find(limited.id)?.activeDownloads == 1)
                 }
             }
         }

@@ -478,7 +478,7 @@ struct ResumableMetadataTests {
 
             // The new process, well before the old lease would have lapsed.
             try await Fixture.withOpenStore(path: path) { store in
-                #expect(try await store.recoverAfterRestart(now: Fixture.epoch) == 1)
+                #expect(try await store.recoverAfterRestart() == 1)
 
                 #expect(try await store.find(plain.id)?.state == .deleted)
                 let recoveredLeased = try #require(try await store.find(leased.id))
@@ -506,7 +506,7 @@ struct ResumableMetadataTests {
                 let swept = try await store.sweepable(now: TestInput.at(seconds: 10), limit: 100)
                 #expect(swept.map(\.id) == [plain.id])
 
-                #expect(try await store.recoverAfterRestart(now: Fixture.epoch) == 0)
+                #expect(try await store.recoverAfterRestart() == 0)
                 #expect(try await store.find(leased.id)?.state == .uploading)
             }
         }
@@ -595,7 +595,7 @@ struct ResumableMetadataTests {
                         uploading.id, offset: 0, lease: "lease-a", until: TestInput.at(seconds: 60),
                         now: TestInput.at(seconds: 0)) == nil)
                 #expect(try await store.abandonUpload(uploading.id) == false)
-                #expect(try await store.recoverAfterRestart(now: Fixture.epoch) == 1)
+                #expect(try await store.recoverAfterRestart() == 1)
                 #expect(try await store.find(uploading.id)?.state == .deleted)
                 #expect(try await store.reserveDownload(complete.id, now: TestInput.at(seconds: 3)))
 

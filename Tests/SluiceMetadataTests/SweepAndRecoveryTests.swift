@@ -28,6 +28,9 @@ struct SweepAndRecoveryTests {
             try await Fixture.rawSQL(
                 path: path, "UPDATE files SET downloads = 1, active_downloads = 1 WHERE id = ?",
                 [.text(usedUpButActive.id.rawValue)])
+            try await Fixture.rawSQL(
+                path: path, "INSERT INTO running_downloads (file_id, instance, slots) VALUES (?, 'local', 1)",
+                [.text(usedUpButActive.id.rawValue)])
             let uploading = Fixture.uploadingRecord(createdAt: Fixture.epoch.addingTimeInterval(-30 * 86_400))
             try await store.insertUploading(uploading)
             let live = try await store.storeComplete(expiresAt: Self.now.addingTimeInterval(3600), maxDownloads: 3)
@@ -105,7 +108,7 @@ struct SweepAndRecoveryTests {
 
             // The new process.
             try await Fixture.withOpenStore(path: path) { store in
-                #expect(try await store.recoverAfterRestart(now: Fixture.epoch) == 2)
+                #expect(try await store.recoverAfterRestart() == 2)
 
                 for upload in [firstUpload, secondUpload] {
                     #expect(try await store.find(upload.id)?.state == .deleted)
@@ -128,7 +131,7 @@ struct SweepAndRecoveryTests {
                 let swept = Set(try await store.sweepable(now: Fixture.epoch, limit: 100).map(\.id))
                 #expect(swept == [firstUpload.id, secondUpload.id, deleted.id])
 
-                #expect(try await store.recoverAfterRestart(now: Fixture.epoch) == 0)
+                #expect(try await store.recoverAfterRestart() == 0)
             }
         }
     }
@@ -136,9 +139,9 @@ struct SweepAndRecoveryTests {
     @Test("recoverAfterRestart on a database with nothing to recover returns 0")
     func recoverNothing() async throws {
         try await Fixture.withStore { store, _ in
-            #expect(try await store.recoverAfterRestart(now: Fixture.epoch) == 0)
+            #expect(try await store.recoverAfterRestart() == 0)
             let record = try await store.storeComplete(maxDownloads: 1)
-            #expect(try await store.recoverAfterRestart(now: Fixture.epoch) == 0)
+            #expect(try await store.recoverAfterRestart() == 0)
             #expect(try await store.find(record.id)?.state == .complete)
         }
     }

@@ -29,7 +29,7 @@ public struct StartupRecovery: Sendable {
         var report = Report()
         report.leftoverWrites = try await blobs.removeLeftovers()
         try await metadata.heartbeat(now: clock.now)
-        report.abandonedUploads = try await metadata.recoverAfterRestart(now: clock.now)
+        report.abandonedUploads = try await metadata.recoverAfterRestart()
         try await blobs.forEachBlob { id in
             if try await metadata.find(id) == nil {
                 try await blobs.delete(id)

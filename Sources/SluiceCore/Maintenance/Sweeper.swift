@@ -50,7 +50,10 @@ public struct Sweeper: Service {
     @discardableResult
     public func sweepOnce() async throws -> Int {
         try await metadata.heartbeat(now: clock.now)
-        return try await metadata.sweepExclusively { try await removeDue() } ?? 0
+        return try await metadata.sweepExclusively {
+            try await metadata.freeDownloadSlots(ofDeadInstancesAt: clock.now)
+            return try await removeDue()
+        } ?? 0
     }
 
     private func removeDue() async throws -> Int {

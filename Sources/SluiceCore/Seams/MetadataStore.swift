@@ -71,11 +71,13 @@ public protocol MetadataStore: Sendable {
     /// ``instanceTimeout`` are taken for dead.
     func heartbeat(now: Date) async throws
 
-    /// After a restart of this instance: clears the upload leases it held and marks its
-    /// interrupted single-request uploads deleted (resumable ones stay, to be resumed). Download
-    /// slots are cleared too when no other instance is alive at `now` (a slot does not record
-    /// its instance). Returns how many uploads were abandoned.
-    func recoverAfterRestart(now: Date) async throws -> Int
+    /// After a restart of this instance: frees the download slots and upload leases it held
+    /// and marks its interrupted single-request uploads deleted (resumable ones stay, to be
+    /// resumed). Returns how many uploads were abandoned.
+    func recoverAfterRestart() async throws -> Int
+
+    /// Frees the download slots held by instances not seen for ``instanceTimeout`` at `now`.
+    func freeDownloadSlots(ofDeadInstancesAt now: Date) async throws
 
     /// Throws when the database cannot currently be reached.
     func checkHealth() async throws

@@ -71,12 +71,18 @@ final class S3PartPipeline {
     /// Sends the part filling now, whatever its length (the last part may be short).
     func sendFillingPart() async throws {
         guard let spool = filling, spool.appender.length > 0 else { return }
-        filling = nil
-        if uploadID == nil { uploadID = try await client.createMultipartUpload(key: key) }
+        // Until the part is handed over, a failure leaves it in `filling` for stop() to remove.
+        let uploadID = try await startedUploadID()
         while sending.count >= Self.maximumInFlight { try await confirmOldest() }
         try await spool.appender.flush()
-        try await spool.close()
-        let (client, key, uploadID, number) = (client, key, uploadID!, confirmed.count + sending.count + 1)
+        filling = nil
+        do {
+            try await spool.close()
+        } catch {
+            await SpoolFile.remove(spool.path)
+            throw error
+        }
+        let (client, key, number) = (client, key, confirmed.count + sending.count + 1)
         let (path, length) = (spool.path, spool.appender.length)
         sending.append(Task {
             let body = S3Body.file(path: path.string, offset: 0, length: length)
@@ -89,6 +95,14 @@ final class S3PartPipeline {
                 throw error
             }
         })
+    }
+
+    /// The multipart upload's id, starting the upload the first time.
+    private func startedUploadID() async throws -> String {
+        if let uploadID { return uploadID }
+        let started = try await client.createMultipartUpload(key: key)
+        uploadID = started
+        return started
     }
 
     /// Waits until S3 confirmed every part sent.

@@ -122,9 +122,16 @@ struct PostgresPoolDatabase: SQLDatabase {
         return promise.futureResult
     }
 
+    /// A statement that has not run by then fails: while the server is away the pool would keep
+    /// it waiting for a minute before giving up.
+    static let deadline: Duration = .seconds(10)
+
     func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) async throws {
-        try await client.withConnection { connection in
-            try await connection.sql().execute(sql: query, onRow)
+        let client = client
+        try await withDeadline(Self.deadline, expired: SluiceError.unavailable("database unavailable")) {
+            try await client.withConnection { connection in
+                try await connection.sql().execute(sql: query, onRow)
+            }
         }
     }
 

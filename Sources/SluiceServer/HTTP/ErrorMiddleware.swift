@@ -122,7 +122,7 @@ enum FailingPart: String {
         let module = String(reflecting: type(of: error)).prefix { $0 != "." }
         switch module {
         case "SluiceS3", "_NIOFileSystem", "NIOFileSystem": self = .storage
-        case "PostgresNIO", "SQLiteNIO", "SQLKit": self = .database
+        case "PostgresNIO", "_ConnectionPoolModule", "SQLiteNIO", "SQLKit": self = .database
         default: self = .internal
         }
     }

@@ -13,11 +13,12 @@ struct OperationsRoutes: Sendable {
 
     func register(on router: Router<some RequestContext>) {
         router.get("/healthz") { _, _ in
-            do {
-                try await metadata.checkHealth()
-                try await blobs.checkHealth()
-            } catch {
-                throw SluiceError.unavailable("unavailable: \(error)")
+            let (metadata, blobs) = (metadata, blobs)
+            guard await Self.answers(within: Self.healthTimeout, { try await metadata.checkHealth() }) else {
+                throw SluiceError.unavailable("database unavailable")
+            }
+            guard await Self.answers(within: Self.healthTimeout, { try await blobs.checkHealth() }) else {
+                throw SluiceError.unavailable("storage unavailable")
             }
             return plainText("ok\n")
         }
@@ -34,6 +35,15 @@ struct OperationsRoutes: Sendable {
             response.headers[.vary] = "Accept, Accept-Language"
             return response
         }
+    }
+
+    /// A store that has not answered a health check by then is unhealthy (a database that went
+    /// away may keep a connection attempt waiting for a minute).
+    static let healthTimeout: Duration = .seconds(3)
+
+    /// Whether `check` succeeds within `timeout`.
+    static func answers(within timeout: Duration, _ check: @escaping @Sendable () async throws -> Void) async -> Bool {
+        (try? await withDeadline(timeout, expired: CancellationError(), check)) != nil
     }
 
     private func plainText(_ text: String) -> Response {

@@ -1,0 +1,65 @@
+"""A `sluice serve` process for the scripts that drive real servers (cluster_test.py,
+fault_database.py)."""
+
+import http.client
+import os
+import signal
+import subprocess
+import time
+
+from steps import Failure, check
+
+
+class Instance:
+    """One `sluice serve` process, on its own data directory and the stores given."""
+
+    def __init__(self, binary, work, name, port, database=None, storage=None):
+        self.name, self.port = name, port
+        self.data_dir = os.path.join(work, name)
+        self.command = [
+            binary, "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", self.data_dir,
+            "--instance-id", name, "--log-level", "warning",
+        ]
+        if database:
+            self.command += ["--database", database]
+        if storage:
+            self.command += ["--storage", storage]
+        self.log_path = os.path.join(work, f"{name}.log")
+        self.process = None
+
+    def start(self):
+        self.process = subprocess.Popen(self.command, stdout=open(self.log_path, "ab"), stderr=subprocess.STDOUT)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            check(self.process.poll() is None, f"{self.name} exited at start; see {self.log_path}")
+            try:
+                if self.request("GET", "/healthz")[0] == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise Failure(f"{self.name} did not answer /healthz within 60 s")
+
+    def kill(self):
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def connection(self):
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+
+    def request(self, method, path, headers=None, body=None):
+        connection = self.connection()
+        try:
+            connection.request(method, path, body=body, headers=headers or {})
+            response = connection.getresponse()
+            return response.status, dict(response.getheaders()), response.read()
+        finally:
+            connection.close()

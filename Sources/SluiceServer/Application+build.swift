@@ -32,6 +32,9 @@ public func buildApplication(
         progress: progress, uploads: resumable, unusedKeyTimeout: configuration.unusedProgressKeyTimeout)
 
     let metrics = TrafficMetrics()
+    let sweeper = Sweeper(
+        blobs: stores.blobs, metadata: stores.metadata, clock: configuration.clock,
+        interval: configuration.sweepInterval, progress: progress, logger: logger)
 
     let router = Router(context: BasicRequestContext.self)
     router.middlewares.add(TrafficMiddleware(logger: logger, metrics: metrics))
@@ -82,16 +85,17 @@ public func buildApplication(
             reuseAddress: true),
         // Shut down in reverse order, after the HTTP server drained: the sweeper, the progress
         // hub, and last the stores everything else uses.
-        services: [stores.closer] + stores.services + [
-            Sweeper(
-                blobs: stores.blobs, metadata: stores.metadata, clock: configuration.clock,
-                interval: configuration.sweepInterval, progress: progress, logger: logger)
-        ],
+        services: [stores.closer] + stores.services + [sweeper],
         onServerRunning: onServerRunning,
         logger: logger
     )
     let recovery = StartupRecovery(
         blobs: stores.blobs, metadata: stores.metadata, clock: configuration.clock, logger: logger)
-    app.beforeServerStarts { _ = try await recovery.run() }
+    // What the recovery abandons is removed before the first request, not at the sweeper's
+    // first pass, which may run before the recovery did.
+    app.beforeServerStarts {
+        _ = try await recovery.run()
+        try await sweeper.sweepOnce()
+    }
     return app
 }

@@ -16,8 +16,8 @@ import uuid
 
 import websocket
 
-from instances import Instance
-from steps import MIB, Failure, check, make_file, note, step
+from instances import Instance, run_checks
+from steps import MIB, check, make_file, note, step
 
 
 def path_of(link):
@@ -173,7 +173,8 @@ def main():
     ports = [int(p) for p in sys.argv[3:5]]
     a = Instance(binary, work, "a", ports[0], database, storage)
     b = Instance(binary, work, "b", ports[1], database, storage)
-    try:
+
+    def checks():
         a.start()
         b.start()
         step(f"two instances up on ports {ports[0]} and {ports[1]}, schema and key prefix {name}")
@@ -182,17 +183,8 @@ def main():
         tus_survives_sigkill(a, b, work)
         restart_and_delete(a, b, answer)
         operations(a, b)
-    except Failure as failure:
-        print(f"FAIL {failure}", flush=True)
-        for instance in (a, b):
-            print(f"--- {instance.log_path} (last lines) ---")
-            with open(instance.log_path, errors="replace") as f:
-                print("".join(f.readlines()[-30:]))
-        sys.exit(1)
-    finally:
-        a.stop()
-        b.stop()
-    print("cluster test passed", flush=True)
+
+    run_checks([a, b], checks, "cluster test passed")
 
 
 if __name__ == "__main__":

@@ -12,8 +12,8 @@ import sys
 import time
 import urllib.parse
 
-from instances import Instance
-from steps import MIB, Failure, check, note, step
+from instances import Instance, run_checks
+from steps import MIB, check, note, step
 
 
 def blobs(instance):
@@ -32,7 +32,8 @@ def upload(instance, name, body):
 def main():
     binary, work, port, postgres, pg_dir, database = sys.argv[1:7]
     server = Instance(binary, work, "db-fault", int(port), database=database)
-    try:
+
+    def checks():
         server.start()
         kept = os.urandom(3 * MIB)
         status, _, body = upload(server, "kept.bin", kept)
@@ -66,15 +67,8 @@ def main():
         check(status == 201, f"an upload after the database came back answered {status}")
         check(len(blobs(server)) == len(stored) + 1, f"blobs after recovery: {blobs(server)}")
         step("database back: the server recovered by itself; the earlier file is intact; uploads work")
-    except Failure as failure:
-        print(f"FAIL {failure}", flush=True)
-        with open(server.log_path, errors="replace") as f:
-            print("".join(f.readlines()[-30:]))
-        sys.exit(1)
-    finally:
-        server.stop()
-    print("database fault test passed", flush=True)
 
+    run_checks([server], checks, "database fault test passed")
 
 if __name__ == "__main__":
     main()

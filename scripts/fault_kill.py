@@ -15,8 +15,8 @@ import threading
 import time
 import urllib.parse
 
-from instances import Instance
-from steps import MIB, Failure, check, note, step
+from instances import Instance, run_checks
+from steps import MIB, check, note, step
 
 
 def put(server, name, body, pace, results):
@@ -77,7 +77,8 @@ def stored(server, folder):
 def main():
     binary, work, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
     server = Instance(binary, work, "killed", port)
-    try:
+
+    def checks():
         server.start()
         kept = {}
         for index in range(6):
@@ -147,15 +148,8 @@ def main():
         status, _, body = server.request("GET", urllib.parse.urlsplit(headers["X-Url"]).path)
         check(status == 200 and body == tus_body, "the resumed tus upload differs")
         step("the tus upload resumed from 5 MiB after the restart and finished intact")
-    except Failure as failure:
-        print(f"FAIL {failure}", flush=True)
-        with open(server.log_path, errors="replace") as f:
-            print("".join(f.readlines()[-30:]))
-        sys.exit(1)
-    finally:
-        server.stop()
-    print("kill fault test passed", flush=True)
 
+    run_checks([server], checks, "kill fault test passed")
 
 if __name__ == "__main__":
     main()

@@ -5,6 +5,7 @@ import http.client
 import os
 import signal
 import subprocess
+import sys
 import time
 
 from steps import Failure, check
@@ -63,3 +64,21 @@ class Instance:
             return response.status, dict(response.getheaders()), response.read()
         finally:
             connection.close()
+
+
+def run_checks(instances, checks, passed):
+    """Runs `checks()`; on a Failure prints it with the last lines of each instance's log and
+    exits 1. Stops the instances either way; prints `passed` when all held."""
+    try:
+        checks()
+    except Failure as failure:
+        print(f"FAIL {failure}", flush=True)
+        for instance in instances:
+            print(f"--- {instance.log_path} (last lines) ---")
+            with open(instance.log_path, errors="replace") as f:
+                print("".join(f.readlines()[-30:]))
+        sys.exit(1)
+    finally:
+        for instance in instances:
+            instance.stop()
+    print(passed, flush=True)

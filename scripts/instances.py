@@ -14,7 +14,7 @@ from steps import Failure, check
 class Instance:
     """One `sluice serve` process, on its own data directory and the stores given."""
 
-    def __init__(self, binary, work, name, port, database=None, storage=None):
+    def __init__(self, binary, work, name, port, database=None, storage=None, options=()):
         self.name, self.port = name, port
         self.data_dir = os.path.join(work, name)
         self.command = [
@@ -25,6 +25,7 @@ class Instance:
             self.command += ["--database", database]
         if storage:
             self.command += ["--storage", storage]
+        self.command += list(options)
         self.log_path = os.path.join(work, f"{name}.log")
         self.process = None
 

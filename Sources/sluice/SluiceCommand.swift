@@ -40,6 +40,10 @@ struct Serve: AsyncParsableCommand {
     var instanceID: String?
     @Option(help: "An unfinished resumable (tus) upload is removed this long after its last byte: seconds, or a number with s/m/h/d (SLUICE_TUS_EXPIRY). [default: 24h]")
     var tusExpiry: String?
+    @Option(help: "A connection that sends nothing for this long is closed: seconds, or s/m/h/d (SLUICE_IDLE_TIMEOUT). [default: 60s]")
+    var idleTimeout: String?
+    @Option(help: "A request's header block must arrive within this time: seconds, or s/m/h/d (SLUICE_HEADER_TIMEOUT). [default: 30s]")
+    var headerTimeout: String?
     @Option(help: "trace, debug, info, notice, warning, error or critical (SLUICE_LOG_LEVEL). [default: info]")
     var logLevel: String?
 
@@ -62,9 +66,15 @@ struct Serve: AsyncParsableCommand {
         configuration.database = value(database, "DATABASE")
         configuration.storage = value(storage, "STORAGE")
         configuration.instanceID = value(instanceID, "INSTANCE_ID")
-        if let text = value(tusExpiry, "TUS_EXPIRY") {
-            guard let expiry = DurationText.parse(text), expiry > .zero else { throw ValidationError("invalid --tus-expiry: \(text)") }
-            configuration.tusExpiry = expiry
+        func duration(_ option: String?, _ name: String, flag: String) throws -> Duration? {
+            guard let text = value(option, name) else { return nil }
+            guard let duration = DurationText.parse(text), duration > .zero else { throw ValidationError("invalid \(flag): \(text)") }
+            return duration
+        }
+        if let expiry = try duration(tusExpiry, "TUS_EXPIRY", flag: "--tus-expiry") { configuration.tusExpiry = expiry }
+        if let idle = try duration(idleTimeout, "IDLE_TIMEOUT", flag: "--idle-timeout") { configuration.idleTimeout = idle }
+        if let header = try duration(headerTimeout, "HEADER_TIMEOUT", flag: "--header-timeout") {
+            configuration.headerTimeout = header
         }
         if let text = value(logLevel, "LOG_LEVEL") {
             guard let level = Logger.Level(rawValue: text.lowercased()) else { throw ValidationError("invalid log level: \(text)") }

@@ -17,6 +17,9 @@ public struct ServerConfiguration: Sendable {
     public var database: String?
     /// Where bytes live: `nil` for the data directory's `blobs/`.
     public var storage: String?
+    /// The `AWS_*` variables (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`,
+    /// `AWS_REGION`) an `s3://` storage uses, as the command line found them.
+    public var awsEnvironment: [String: String] = [:]
     /// This instance's name among those sharing a database; `nil` for the host name and port
     /// (`local` on SQLite, which one process uses).
     public var instanceID: String?

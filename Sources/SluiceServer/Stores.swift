@@ -27,7 +27,7 @@ struct Stores {
         var closings: [@Sendable () async throws -> Void] = []
         do {
             let blobs: any BlobStore
-            switch try StorageLocation(configuration.storage) {
+            switch try StorageLocation(configuration.storage, awsEnvironment: configuration.awsEnvironment) {
             case .dataDirectory:
                 blobs = try await LocalBlobStore(root: dataDirectory, logger: logger)
             case .directory(let path):
@@ -39,7 +39,7 @@ struct Stores {
                         timeout: .init(connect: .seconds(10), read: .seconds(60)),
                         connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)))
                 closings.append { try await httpClient.shutdown() }
-                guard let credentials = S3Credentials.fromEnvironment(ProcessInfo.processInfo.environment) else {
+                guard let credentials = S3Credentials.fromEnvironment(configuration.awsEnvironment) else {
                     throw ConfigurationError("--storage s3://…: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
                 }
                 let client = S3Client(location: location, credentials: credentials, httpClient: httpClient, logger: logger)
@@ -86,13 +86,14 @@ enum StorageLocation: Equatable {
     case directory(String)
     case s3(S3Location)
 
-    init(_ text: String?) throws {
+    /// `awsEnvironment` gives an `s3://` location its default region (`AWS_REGION`).
+    init(_ text: String?, awsEnvironment: [String: String] = [:]) throws {
         guard let text, !text.isEmpty else { self = .dataDirectory; return }
         if text.hasPrefix("file://") {
             self = .directory(String(text.dropFirst("file://".count)))
         } else if text.hasPrefix("s3://") {
             do {
-                self = .s3(try S3Location(parsing: text))
+                self = .s3(try S3Location(parsing: text, environment: awsEnvironment))
             } catch {
                 throw ConfigurationError("--storage: \(error)")
             }

@@ -66,6 +66,7 @@ struct Serve: AsyncParsableCommand {
         configuration.database = value(database, "DATABASE")
         configuration.storage = value(storage, "STORAGE")
         configuration.instanceID = value(instanceID, "INSTANCE_ID")
+        configuration.awsEnvironment = environment.filter { $0.key.hasPrefix("AWS_") }
         func duration(_ option: String?, _ name: String, flag: String) throws -> Duration? {
             guard let text = value(option, name) else { return nil }
             guard let duration = DurationText.parse(text), duration > .zero else { throw ValidationError("invalid \(flag): \(text)") }

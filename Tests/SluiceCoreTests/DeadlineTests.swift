@@ -17,14 +17,21 @@ import Testing
 
     @Test func aLateOperationIsLeftBehindAtTheDeadline() async throws {
         // The operation ignores cancellation (as a connection pool's wait may) and runs until the
-        // test lets it go, after withDeadline returned: it can only return by its deadline.
+        // test lets it go, or 30 s at most: withDeadline must return while it still runs.
         let released = Atomic<Bool>(false)
+        let finished = Atomic<Bool>(false)
         await #expect(throws: Expired.self) {
             try await withDeadline(.milliseconds(100), expired: Expired()) {
-                while !released.load(ordering: .relaxed) { try? await Task.sleep(for: .milliseconds(20)) }
+                let end = ContinuousClock.now + .seconds(30)
+                while !released.load(ordering: .relaxed) && ContinuousClock.now < end {
+                    try? await Task.sleep(for: .milliseconds(20))
+                }
+                finished.store(true, ordering: .relaxed)
                 return 1
             }
         }
+        let finishedInTime = finished.load(ordering: .relaxed)
+        #expect(!finishedInTime)
         released.store(true, ordering: .relaxed)
     }
 }

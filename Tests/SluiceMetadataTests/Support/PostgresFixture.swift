@@ -51,6 +51,13 @@ enum PostgresFixture {
         }
     }
 
+    /// Two stores on `url`, as instances `a` and `b`.
+    static func withTwoStores<T>(url: String, _ body: (SQLMetadataStore, SQLMetadataStore) async throws -> T) async throws -> T {
+        try await withStore(url: url, instance: "a") { a in
+            try await withStore(url: url, instance: "b") { b in try await body(a, b) }
+        }
+    }
+
     /// Runs one statement on its own connection.
     static func run(_ url: String, _ sql: String) async throws {
         let client = PostgresClient(configuration: try PostgresURL.configuration(url), backgroundLogger: MetadataFixture.logger)

@@ -45,6 +45,7 @@ enum TestBackend {
         configuration.database = database + (database.contains("?") ? "&" : "?") + "search_path=\(name)&max_connections=4"
         configuration.storage = "s3://\(Self.bucket)/\(name)/?endpoint=\(endpoint)&region=us-east-1"
         configuration.instanceID = "test"
+        configuration.awsEnvironment = ProcessInfo.processInfo.environment.filter { $0.key.hasPrefix("AWS_") }
     }
 
     /// An S3 client on the server's key prefix.

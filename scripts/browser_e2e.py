@@ -29,6 +29,7 @@ import re
 import signal
 import sys
 import time
+import urllib.error
 import urllib.request
 from datetime import datetime, timedelta, timezone
 from importlib.metadata import version
@@ -48,6 +49,7 @@ FILENAME = "видео тест.bin"
 UPLOAD_THROTTLE = 8 * MIB  # bytes per second
 MAX_DAYS = 2
 MAX_DOWNLOADS = 5
+PASSWORD = "пароль-1"
 PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True}
 PR_SET_CHILD_SUBREAPER = 36
 ARTIFACTS = ("desktop-after-upload.png", "phone.png", "ru.png", "download-page.png",
@@ -235,7 +237,7 @@ def step_page_loads(browser, base):
           f'<html lang="{lang}"> for Accept-Language: en-US, expected "en"')
     inputs = driver.find_elements(By.CSS_SELECTOR, "input#file-input[type=file][multiple]")
     check(len(inputs) == 1, "no input#file-input[type=file][multiple] on the page")
-    for option in ("max-days", "max-downloads"):
+    for option in ("max-days", "max-downloads", "password"):
         check(driver.find_elements(By.CSS_SELECTOR, f"input#{option}"), f"no input#{option} on the page")
     errors = browser.severe_console_errors()
     check(not errors, "severe console errors on load:\n  " + "\n  ".join(errors))
@@ -420,6 +422,40 @@ def step_download_page(browser, page_link, artifacts):
     step(f"5. the page link {page_link} shows {FILENAME!r} ({path})")
 
 
+def step_password(browser, base, work_dir, timeout):
+    """A file sent with the page's password field answers 401 (a Basic challenge, so a browser
+    asks) until the password comes."""
+    driver = browser.driver
+    driver.get(base + "/")
+    time.sleep(0.3)
+    path = os.path.join(work_dir, "locked.bin")
+    sha256 = make_file(path, MIB)
+    set_option(driver, "password", PASSWORD)
+    driver.find_element(By.ID, "file-input").send_keys(path)
+    deadline = time.monotonic() + timeout
+    while True:
+        uploads = read_uploads(driver)
+        if uploads and uploads[0]["state"] == "done":
+            break
+        check(not uploads or uploads[0]["state"] in ("uploading", None),
+              f"the upload with a password ended in {uploads and uploads[0]['state']!r}: {uploads and uploads[0]['error']!r}")
+        check(time.monotonic() < deadline, f"the upload with a password was not done within {timeout} s")
+        time.sleep(0.05)
+    file_link = uploads[0]["fileLink"]
+    try:
+        urllib.request.urlopen(file_link, timeout=30)
+        raise Failure(f"{file_link}, uploaded with a password, was served without it")
+    except urllib.error.HTTPError as error:
+        challenge = error.headers.get("WWW-Authenticate", "")
+        check(error.code == 401 and challenge.startswith("Basic "),
+              f"{file_link} without its password answered {error.code} with WWW-Authenticate {challenge!r}")
+    request = urllib.request.Request(file_link, headers={"X-Password": PASSWORD.encode().decode("latin-1")})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        check(hashlib.sha256(response.read()).hexdigest() == sha256, "the password-protected download differs")
+    step(f"6. a file uploaded with the password field answers 401 ({challenge}) without it, "
+         f"and its bytes with X-Password")
+
+
 def on_sigterm(*_):
     raise Failure("interrupted (SIGTERM)")
 
@@ -454,6 +490,7 @@ def main():
         step_screenshots(browser, base, args.artifacts)
         step_russian(browser, base, args.artifacts)
         step_download_page(browser, page_link, args.artifacts)
+        step_password(browser, base, args.work_dir, args.timeout)
         status = 0
     except Failure as e:
         print(f"browser e2e: FAILED: {e}", file=sys.stderr)

@@ -9,7 +9,6 @@ start-up recovery and the first sweep, and the tus upload must resume and finish
 import hashlib
 import os
 import random
-import sqlite3
 import sys
 import threading
 import time
@@ -50,28 +49,8 @@ def slow_download(server, path, results):
 
 
 def records(server):
-    """(state, resumable) of every record, read from the SQLite file."""
-    database = sqlite3.connect(f"file:{os.path.join(server.data_dir, 'sluice.sqlite')}?mode=ro", uri=True)
-    try:
-        return database.execute("SELECT id, state, resumable FROM files").fetchall()
-    finally:
-        database.close()
-
-
-def records_named(server, ids):
-    """(id, name) of the records `ids`."""
-    database = sqlite3.connect(f"file:{os.path.join(server.data_dir, 'sluice.sqlite')}?mode=ro", uri=True)
-    try:
-        return [row for row in database.execute("SELECT id, name FROM files").fetchall() if row[0] in ids]
-    finally:
-        database.close()
-
-
-def stored(server, folder):
-    found = []
-    for root, _, files in os.walk(os.path.join(server.data_dir, folder)):
-        found += files
-    return sorted(found)
+    """(id, state, resumable) of every record."""
+    return server.query("SELECT id, state, resumable FROM files")
 
 
 def main():
@@ -129,12 +108,13 @@ def main():
         check(known <= set(complete), "an acknowledged upload has no complete record")
         # An upload may complete in the instant between its commit and its answer: then it must
         # be whole (the only other thing the promise allows).
-        for file_id, name in records_named(server, set(complete) - known):
+        unanswered = set(complete) - known
+        for file_id, name in (row for row in server.query("SELECT id, name FROM files") if row[0] in unanswered):
             status, _, body = server.request("GET", f"/{file_id}/{urllib.parse.quote(name)}")
             check(status == 200 and body == bodies.get(name), f"unacknowledged {name} is visible and not whole")
             note(f"{name} completed as the server died, before its 201 went out: whole")
-        check(stored(server, "blobs") == complete, "blobs/ holds other files than the complete records'")
-        check(stored(server, "tmp") == [], f"tmp/ still holds {stored(server, 'tmp')}")
+        check(server.stored("blobs") == complete, "blobs/ holds other files than the complete records'")
+        check(server.stored("tmp") == [], f"tmp/ still holds {server.stored('tmp')}")
         step(f"after the restart: the {len(acknowledged)} acknowledged uploads and the 6 older files are intact; "
              "nothing else is recorded or stored, tmp/ is empty")
 

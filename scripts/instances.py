@@ -4,6 +4,7 @@ fault_database.py)."""
 import http.client
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -53,6 +54,30 @@ class Instance:
                 self.process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+    def rss(self):
+        """The process's resident set size in bytes (VmRSS in /proc/PID/status)."""
+        with open(f"/proc/{self.process.pid}/status") as f:
+            return next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmRSS:"))
+
+    def open_fds(self):
+        """How many file descriptors the process holds open (entries of /proc/PID/fd)."""
+        return len(os.listdir(f"/proc/{self.process.pid}/fd"))
+
+    def query(self, sql):
+        """The rows of `sql` on the instance's SQLite file, opened read-only (embedded stores)."""
+        database = sqlite3.connect(f"file:{os.path.join(self.data_dir, 'sluice.sqlite')}?mode=ro", uri=True)
+        try:
+            return database.execute(sql).fetchall()
+        finally:
+            database.close()
+
+    def stored(self, folder):
+        """Names of the files anywhere under the data directory's `folder` (blobs, tmp, partial), sorted."""
+        found = []
+        for _, _, files in os.walk(os.path.join(self.data_dir, folder)):
+            found += files
+        return sorted(found)
 
     def connection(self):
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)

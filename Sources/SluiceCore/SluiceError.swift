@@ -30,6 +30,18 @@ public enum SluiceError: Error, Sendable, Equatable {
     case insufficientStorage
     /// The database or storage cannot be reached.
     case unavailable(String)
+    /// Credentials are missing or wrong: for uploading at all, or for a password-protected link.
+    case credentialsRequired(Protected)
+    /// The client sent too many requests; it may try again after this many seconds.
+    case rateLimited(retryAfter: Int)
+
+    /// What ``credentialsRequired(_:)`` protects.
+    public enum Protected: String, Sendable {
+        /// Uploading, when the server is configured with upload tokens or users.
+        case uploads
+        /// A link uploaded with a password.
+        case link
+    }
 
     /// A stable short name, for logs and metric labels.
     public var shortName: String {
@@ -47,6 +59,8 @@ public enum SluiceError: Error, Sendable, Equatable {
         case .clientDisconnected: "client_disconnected"
         case .insufficientStorage: "insufficient_storage"
         case .unavailable: "unavailable"
+        case .credentialsRequired: "credentials_required"
+        case .rateLimited: "rate_limited"
         }
     }
 }

@@ -23,7 +23,8 @@ enum FileRow {
             maxDownloads: try row.decode(column: "max_downloads", as: Int?.self),
             downloads: try row.decode(column: "downloads", as: Int.self),
             activeDownloads: try row.decode(column: "active_downloads", as: Int.self),
-            resumable: try decodeResumable(row)
+            resumable: try decodeResumable(row),
+            passwordHash: try row.decode(column: "password_hash", as: String?.self)
         )
     }
 

@@ -72,13 +72,14 @@ public struct SQLMetadataStore: MetadataStore {
             """
             INSERT INTO files (id, name, content_type, state, size, delete_token_hash, created_at, expires_at,
                                max_downloads, resumable, upload_length, upload_metadata, max_days, digest_state,
-                               blob_state, owner)
+                               blob_state, owner, password_hash)
             VALUES (\(bind: record.id.rawValue), \(bind: record.name), \(bind: record.contentType),
                     'uploading', 0, \(bind: record.deleteTokenHash), \(bind: Millis(record.createdAt)),
                     \(bind: record.expiresAt.map(Millis.init)), \(bind: record.maxDownloads),
                     \(bind: resumable == nil ? 0 : 1), \(bind: resumable?.length), \(bind: resumable?.metadata),
                     \(bind: resumable?.maxDays), \(bind: resumable.map { Hex.encode($0.digestState) }),
-                    \(bind: resumable?.blobState), \(bind: resumable == nil ? instance : nil))
+                    \(bind: resumable?.blobState), \(bind: resumable == nil ? instance : nil),
+                    \(bind: record.passwordHash))
             """
         ).run()
     }
@@ -98,7 +99,7 @@ public struct SQLMetadataStore: MetadataStore {
             UPDATE files SET state = 'complete', size = \(bind: record.size), sha256 = \(bind: record.sha256),
                    completed_at = \(bind: record.completedAt.map(Millis.init)),
                    expires_at = \(bind: record.expiresAt.map(Millis.init)), max_downloads = \(bind: record.maxDownloads),
-                   digest_state = NULL, blob_state = NULL, lease_token = NULL, lease_until = NULL, owner = NULL
+                   password_hash = \(bind: record.passwordHash), digest_state = NULL, blob_state = NULL, lease_token = NULL, lease_until = NULL, owner = NULL
             WHERE id = \(bind: record.id.rawValue) AND state = 'uploading' \(leaseCondition)
             RETURNING id
             """
@@ -265,8 +266,15 @@ public struct SQLMetadataStore: MetadataStore {
         ).all().count
     }
 
+    public func storedBytes() async throws -> Int64 {
+        try await database.raw("SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) AS total FROM files").first()?
+            .decode(column: "total", as: Int64.self) ?? 0
+    }
+
+    /// A write that changes nothing: a read alone passes on a database that is locked by another
+    /// process or cannot write.
     public func checkHealth() async throws {
-        _ = try await database.raw("SELECT 1 AS ok").first()
+        try await database.raw("UPDATE instances SET seen_at = seen_at WHERE id = \(bind: instance)").run()
     }
 }
 

@@ -67,6 +67,13 @@ enum SchemaMigrations {
                 "UPDATE files SET active_downloads = 0",
             ]
         ),
+        (
+            4,
+            [
+                // A link's optional password, as a LinkPassword (scrypt) hash.
+                "ALTER TABLE files ADD COLUMN password_hash TEXT",
+            ]
+        ),
     ]
 
     static func apply(to database: any SQLDatabase) async throws {

@@ -20,12 +20,14 @@ public func buildApplication(
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
     let stores = try await Stores.open(configuration, logger: logger)
+    let quota = configuration.storageQuota.map { StorageQuota(limit: $0, metadata: stores.metadata) }
     let pipeline = UploadPipeline(
         blobs: stores.blobs, metadata: stores.metadata, clock: configuration.clock,
-        maxUploadSize: configuration.maxUploadSize)
+        maxUploadSize: configuration.maxUploadSize, quota: quota)
     let resumable = ResumableUploads(
         blobs: stores.blobs, metadata: stores.metadata, clock: configuration.clock,
-        maxUploadSize: configuration.maxUploadSize, expiry: configuration.tusExpiry.seconds, logger: logger)
+        maxUploadSize: configuration.maxUploadSize, expiry: configuration.tusExpiry.seconds, quota: quota, logger: logger)
+    let uploadAccess = UploadAccess(tokens: configuration.uploadTokens, users: configuration.uploadUsers)
     let links = LinkBuilder(publicURL: configuration.publicURL)
     let progress = stores.progress
     let progressRoutes = ProgressRoutes(
@@ -36,11 +38,15 @@ public func buildApplication(
         blobs: stores.blobs, metadata: stores.metadata, clock: configuration.clock,
         interval: configuration.sweepInterval, progress: progress, logger: logger)
 
-    let router = Router(context: BasicRequestContext.self)
+    let router = Router(context: SluiceRequestContext.self)
     router.middlewares.add(TrafficMiddleware(logger: logger, metrics: metrics))
     router.middlewares.add(MetricsMiddleware())
     router.middlewares.add(TusProtocolMiddleware())
     router.middlewares.add(ErrorMiddleware(logger: logger, metrics: metrics))
+    router.middlewares.add(
+        AccessMiddleware(
+            access: uploadAccess, requests: configuration.requestsPerMinute.map { RateLimiter(perMinute: $0) },
+            uploads: configuration.uploadsPerMinute.map { RateLimiter(perMinute: $0) }))
     UploadRoutes(pipeline: pipeline, links: links, metrics: metrics, progress: progress).register(on: router)
     TusRoutes(uploads: resumable, links: links, metrics: metrics, progress: progress).register(on: router)
     progressRoutes.register(on: router)
@@ -70,7 +76,8 @@ public func buildApplication(
                     configuration: .init(
                         http1: .init(
                             additionalChannelHandlers: [
-                                RequestGuardHandler(maxUploadSize: maxUploadSize, headerTimeout: headerTimeout)
+                                RequestGuardHandler(
+                                    maxUploadSize: maxUploadSize, uploadAccess: uploadAccess, headerTimeout: headerTimeout)
                             ],
                             idleTimeout: TimeAmount(configuration.idleTimeout),
                             httpDecoderConfiguration: .init(

@@ -13,6 +13,16 @@ public struct ServerConfiguration: Sendable {
     public var publicURL: String?
     /// The largest file accepted, in bytes (an upload of exactly this size is accepted).
     public var maxUploadSize: Int64 = 1 << 40
+    /// The most bytes all files together may take; `nil` for no limit but the storage's.
+    public var storageQuota: Int64?
+    /// Tokens that may upload (as a bearer token, or as a Basic password with any user name).
+    public var uploadTokens: [String] = []
+    /// Users that may upload with HTTP Basic. With no tokens and no users, anyone may upload.
+    public var uploadUsers: [(name: String, password: String)] = []
+    /// Requests a client address may make a minute (uploads included); `nil` for no limit.
+    public var requestsPerMinute: Int?
+    /// Uploads a client address may start a minute; `nil` for no limit.
+    public var uploadsPerMinute: Int?
     /// Where metadata lives: `nil` for the SQLite file in the data directory.
     public var database: String?
     /// Where bytes live: `nil` for the data directory's `blobs/`.

@@ -32,6 +32,16 @@ struct Serve: AsyncParsableCommand {
     var publicURL: String?
     @Option(help: "Largest file: bytes, or a number with KB/MB/GB/TB (powers of 1000) or KiB/MiB/GiB/TiB (SLUICE_MAX_UPLOAD_SIZE). [default: 1TiB]")
     var maxUploadSize: String?
+    @Option(help: "Most bytes all files together may take, as for --max-upload-size; past it uploads get 507 (SLUICE_STORAGE_QUOTA). [default: no quota]")
+    var storageQuota: String?
+    @Option(name: .customLong("upload-token"), help: "A token that may upload, as `Authorization: Bearer TOKEN` or as the Basic password; repeatable (SLUICE_UPLOAD_TOKENS, comma-separated). [default: anyone may upload]")
+    var uploadTokens: [String] = []
+    @Option(name: .customLong("upload-user"), help: "USER:PASSWORD that may upload with HTTP Basic; repeatable (SLUICE_UPLOAD_USERS, comma-separated). [default: anyone may upload]")
+    var uploadUsers: [String] = []
+    @Option(help: "Requests a client address may make a minute, then 429 (SLUICE_RATE_LIMIT). [default: no limit]")
+    var rateLimit: Int?
+    @Option(help: "Uploads a client address may start a minute, then 429 (SLUICE_UPLOAD_RATE_LIMIT). [default: no limit]")
+    var uploadRateLimit: Int?
     @Option(help: "Metadata database: a SQLite file path, or postgres://USER:PASSWORD@HOST:PORT/DB shared by many instances (SLUICE_DATABASE). [default: DATA_DIR/sluice.sqlite]")
     var database: String?
     @Option(help: "Blob storage: a directory, or s3://BUCKET[/PREFIX]?endpoint=URL&region=R with AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (SLUICE_STORAGE). [default: DATA_DIR]")
@@ -63,6 +73,29 @@ struct Serve: AsyncParsableCommand {
             guard let size = ByteSize.parse(text), size > 0 else { throw ValidationError("invalid --max-upload-size: \(text)") }
             configuration.maxUploadSize = size
         }
+        if let text = value(storageQuota, "STORAGE_QUOTA") {
+            guard let size = ByteSize.parse(text), size > 0 else { throw ValidationError("invalid --storage-quota: \(text)") }
+            configuration.storageQuota = size
+        }
+        func list(_ options: [String], _ name: String) -> [String] {
+            options.isEmpty ? (environment["SLUICE_\(name)"] ?? "").split(separator: ",").map(String.init) : options
+        }
+        configuration.uploadTokens = list(uploadTokens, "UPLOAD_TOKENS")
+        guard configuration.uploadTokens.allSatisfy({ !$0.isEmpty }) else { throw ValidationError("empty --upload-token") }
+        configuration.uploadUsers = try list(uploadUsers, "UPLOAD_USERS").map { entry in
+            let halves = entry.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+            guard halves.count == 2, !halves[0].isEmpty, !halves[1].isEmpty else {
+                throw ValidationError("--upload-user takes USER:PASSWORD, got \(entry)")
+            }
+            return (String(halves[0]), String(halves[1]))
+        }
+        func perMinute(_ option: Int?, _ name: String, flag: String) throws -> Int? {
+            guard let text = value(option.map(String.init), name) else { return nil }
+            guard let count = Int(text), count > 0 else { throw ValidationError("invalid \(flag): \(text)") }
+            return count
+        }
+        configuration.requestsPerMinute = try perMinute(rateLimit, "RATE_LIMIT", flag: "--rate-limit")
+        configuration.uploadsPerMinute = try perMinute(uploadRateLimit, "UPLOAD_RATE_LIMIT", flag: "--upload-rate-limit")
         configuration.database = value(database, "DATABASE")
         configuration.storage = value(storage, "STORAGE")
         configuration.instanceID = value(instanceID, "INSTANCE_ID")

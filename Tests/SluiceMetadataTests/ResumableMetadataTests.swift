@@ -611,7 +611,7 @@ struct ResumableMetadataTests {
 
             let versions = try await Fixture.rawSQL(path: path, "SELECT version FROM schema_migrations ORDER BY version")
             let versionNumbers = versions.compactMap { $0.column("version")?.integer }
-            #expect(versionNumbers == [1, 2, 3])
+            #expect(versionNumbers == [1, 2, 3, 4])
             let oldRow = try await Fixture.rawSQL(
                 path: path,
                 """
@@ -631,7 +631,7 @@ struct ResumableMetadataTests {
                 #expect(found?.resumable == nil)
             }
             let again = try await Fixture.rawSQL(path: path, "SELECT COUNT(*) AS n FROM schema_migrations")
-            #expect(again.first?.column("n")?.integer == 3)
+            #expect(again.first?.column("n")?.integer == 4)
         }
     }
 }

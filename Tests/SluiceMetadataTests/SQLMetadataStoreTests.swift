@@ -30,7 +30,7 @@ struct SQLMetadataStoreTests {
                 #expect(try await store.find(other.id)?.state == .uploading)
             }
             let versions = try await Fixture.rawSQL(path: path, "SELECT version FROM schema_migrations ORDER BY version")
-            #expect(versions.compactMap { $0.column("version")?.integer } == [1, 2, 3])
+            #expect(versions.compactMap { $0.column("version")?.integer } == [1, 2, 3, 4])
             let files = try await Fixture.rawSQL(path: path, "SELECT COUNT(*) AS n FROM files")
             #expect(files.first?.column("n")?.integer == 2)
         }

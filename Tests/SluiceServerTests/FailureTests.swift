@@ -7,15 +7,38 @@ import Testing
 
 /// API.md "Errors": failures leave nothing behind, limits hold, and hostile clients are cut off.
 @Suite struct FailureTests {
-    @Test func aClientThatDisconnectsMidBodyLeavesNothing() async throws {
+    /// A body cut short by the client, with a declared length or chunked (Hummingbird takes a
+    /// closed connection for the end of a body; a chunked upload was once stored cut short).
+    @Test(arguments: [
+        ("Content-Length: 10000000", testBytes(3_000_000)),
+        ("Transfer-Encoding: chunked", Array("10000\r\n".utf8) + testBytes(65_536) + Array("\r\n".utf8)),
+    ])
+    func aClientThatDisconnectsMidBodyLeavesNothing(framing: String, sent: [UInt8]) async throws {
         try await LiveServer.run { server in
             let connection = try await RawConnection(port: server.port)
-            try await connection.send("PUT /cut.bin HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 10000000\r\n\r\n")
-            try await connection.send(testBytes(3_000_000))
+            try await connection.send("PUT /cut.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n\(framing)\r\n\r\n")
+            try await connection.send(sent)
             try await waitUntil { try await server.rowCount() == 1 }
             await connection.close()
             try await waitUntil { try await server.storedFiles().isEmpty }
             try await waitUntil { try await server.rowCount() == 0 }
+        }
+    }
+
+    @Test func aPathNameIsStoredAsItsLastSegment() async throws {
+        try await LiveServer.run { server in
+            let link = try await server.upload("..%2f..%2fetc%2fpasswd", Array("x".utf8))
+            #expect(link.hasSuffix("/passwd"))
+            let download = try await server.request(.GET, link)
+            #expect(download.header("Content-Disposition") == "attachment; filename=\"passwd\"; filename*=UTF-8''passwd")
+        }
+    }
+
+    @Test func theRoutersOwn404HasATextBody() async throws {
+        try await LiveServer.run { server in
+            let answer = try await server.request(.PUT, "/a/b/c", body: [1])
+            #expect(answer.status == 404)
+            #expect(answer.text == "not found\n")
         }
     }
 
@@ -116,6 +139,23 @@ import Testing
         "PUT /a%0Ab HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1\r\n\r\nx",
         "PUT /x HTTP/1.1\r\nHost: bad host/\r\nContent-Length: 1\r\n\r\nx",
         "NOT HTTP AT ALL\r\n\r\n",
+        // Found by scripts/hostile-input: a chunk size the parser refuses once stored the body
+        // so far as a complete file; so did a body cut short by the connection closing.
+        "PUT /t.txt HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\nzz\r\n",
+        "PUT /t.txt HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n-3\r\n",
+        "PUT /t.txt HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\n",
+        // Heads a proxy could read otherwise than the server.
+        "PUT /t.txt HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: other.example\r\nContent-Length: 1\r\n\r\nx",
+        "PUT /t.txt HTTP/1.1\r\nContent-Length: 1\r\n\r\nx",
+        "PUT /t.txt HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n",
+        "PUT /t.txt HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        // No length at all: an empty body by definition, never what a PUT means.
+        "PUT /t.txt HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\nabc",
+        "PUT /t.txt HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+        // Names that are paths or dot segments.
+        "PUT /.. HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1\r\n\r\nx",
+        "PUT /%2e HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1\r\n\r\nx",
+        "PUT /dir%2f HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1\r\n\r\nx",
     ])
     func malformedRequestsGetA4xxAndStoreNothing(raw: String) async throws {
         try await LiveServer.run { server in
@@ -125,8 +165,9 @@ import Testing
             let status = Int(answer.split(separator: " ").dropFirst().first ?? "") ?? 0
             #expect((400..<500).contains(status), "\(answer.prefix(80))")
             await connection.close()
-            #expect(try await server.storedFiles().isEmpty)
-            #expect(try await server.rowCount() == 0)
+            // A body the parser cut off may still be being discarded for a moment.
+            try await waitUntil { try await server.storedFiles().isEmpty }
+            try await waitUntil { try await server.rowCount() == 0 }
             #expect(try await server.request(.GET, "/healthz").status == 200)
         }
     }

@@ -118,10 +118,10 @@ struct MultipartParserTests {
     @Test func headerParameterDecoding() throws {
         let cd = "Content-Disposition: form-data;"
         let cases: [(String, MultipartPartHeaders)] = [
-            (#"\#(cd) name="f"; filename="C:\Users\me\report.txt""#, .init(name: "f", filename: "report.txt")),
-            (#"\#(cd) name="f"; filename="../../etc/passwd""#, .init(name: "f", filename: "passwd")),
+            (#"\#(cd) name="f"; filename="C:\Users\me\report.txt""#, .init(name: "f", filename: #"C:\Users\me\report.txt"#)),
+            (#"\#(cd) name="f"; filename="../../etc/passwd""#, .init(name: "f", filename: "../../etc/passwd")),
             (#"\#(cd) name="a%22b"; filename="say %22hi%22.txt""#, .init(name: "a\"b", filename: "say \"hi\".txt")),
-            (#"\#(cd) name="q"; filename="a\"b\\c.txt""#, .init(name: "q", filename: "c.txt")),
+            (#"\#(cd) name="q"; filename="a\"b\\c.txt""#, .init(name: "q", filename: #"a"b\c.txt"#)),
             ("content-disposition:FORM-DATA;NAME=x ; FileName=y.txt;\r\ncontent-type:text/plain ",
              .init(name: "x", filename: "y.txt", contentType: "text/plain")),
             ("\(cd) filename*=iso-8859-1''caf%E9.txt", .init(filename: "café.txt")),

@@ -18,12 +18,7 @@ public struct DeleteToken: Sendable {
 
     /// Whether this token hashes to `storedHash`, compared without an early exit.
     public func matches(hash storedHash: String) -> Bool {
-        let presented = Array(hash.utf8)
-        let stored = Array(storedHash.utf8)
-        guard presented.count == stored.count else { return false }
-        var difference: UInt8 = 0
-        for index in presented.indices { difference |= presented[index] ^ stored[index] }
-        return difference == 0
+        ConstantTime.equals(Array(hash.utf8), Array(storedHash.utf8))
     }
 }
 

@@ -35,11 +35,14 @@ public struct FileRecord: Sendable, Equatable {
     public var activeDownloads: Int
     /// What a resumable (tus) upload adds; `nil` for a file uploaded in one request.
     public var resumable: ResumableState?
+    /// The ``LinkPassword`` hash a download must match; `nil` for a public link.
+    public var passwordHash: String?
 
     public init(
         id: FileID, name: String, contentType: String, state: State, size: Int64, sha256: String?,
         deleteTokenHash: String, createdAt: Date, completedAt: Date?, expiresAt: Date?,
-        maxDownloads: Int?, downloads: Int, activeDownloads: Int, resumable: ResumableState? = nil
+        maxDownloads: Int?, downloads: Int, activeDownloads: Int, resumable: ResumableState? = nil,
+        passwordHash: String? = nil
     ) {
         self.id = id
         self.name = name
@@ -55,6 +58,7 @@ public struct FileRecord: Sendable, Equatable {
         self.downloads = downloads
         self.activeDownloads = activeDownloads
         self.resumable = resumable
+        self.passwordHash = passwordHash
     }
 
     /// Downloads still allowed, or `nil` when unlimited.

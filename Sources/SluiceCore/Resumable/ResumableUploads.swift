@@ -18,6 +18,8 @@ public struct ResumableUploads: Sendable {
     public let maxUploadSize: Int64
     /// How long an unfinished upload lives after it was created or last appended to.
     public let expiry: TimeInterval
+    /// The total all files may take; `nil` for no limit but the disk's.
+    let quota: StorageQuota?
     /// How long an append holds its upload before it must renew the lease; a request stalled
     /// longer than this loses the upload to the next one. It is also how long an upload waits
     /// after the instance appending to it died (a client resuming meanwhile gets 409).
@@ -27,13 +29,14 @@ public struct ResumableUploads: Sendable {
 
     public init(
         blobs: any BlobStore, metadata: any MetadataStore, clock: any WallClock, maxUploadSize: Int64,
-        expiry: TimeInterval, logger: Logger
+        expiry: TimeInterval, quota: StorageQuota? = nil, logger: Logger
     ) {
         self.blobs = blobs
         self.metadata = metadata
         self.clock = clock
         self.maxUploadSize = maxUploadSize
         self.expiry = expiry
+        self.quota = quota
         self.removal = Removal(blobs: blobs, metadata: metadata, logger: logger)
     }
 
@@ -43,6 +46,9 @@ public struct ResumableUploads: Sendable {
         length: Int64?, options: UploadOptions, limits: UploadLimits, rawMetadata: String
     ) async throws -> ResumableUploadID {
         if let length, length > maxUploadSize { throw SluiceError.tooLarge(limit: maxUploadSize) }
+        // A declared length that does not fit now is refused at once; the bytes themselves are
+        // counted as they arrive.
+        try await quota?.admit(expected: length).release()
         let id = ResumableUploadID(fileID: .random(), token: .random())
         let now = clock.now
         let record = FileRecord(
@@ -51,7 +57,8 @@ public struct ResumableUploads: Sendable {
             completedAt: nil, expiresAt: now.addingTimeInterval(expiry), maxDownloads: limits.maxDownloads,
             downloads: 0, activeDownloads: 0,
             resumable: ResumableState(
-                length: length, metadata: rawMetadata, maxDays: limits.maxDays, digestState: ResumableSHA256().serialized)
+                length: length, metadata: rawMetadata, maxDays: limits.maxDays, digestState: ResumableSHA256().serialized),
+            passwordHash: limits.passwordHash
         )
         try await metadata.insertUploading(record)
         return id
@@ -106,6 +113,8 @@ public struct ResumableUploads: Sendable {
         let limit = total ?? maxUploadSize
         if let bodyLength, bodyLength > limit - offset { throw SluiceError.tooLarge(limit: limit) }
 
+        let charge = try await quota?.admit()
+        defer { charge?.release() }
         let lease = RandomToken.make()
         var append = try await begin(id, offset: offset, lease: lease, maximumLength: limit)
         do {
@@ -113,7 +122,8 @@ public struct ResumableUploads: Sendable {
                 append.record.resumable?.length = total
                 try await append.save()
             }
-            return try await append.run(limit: limit, checksum: checksum, checkpointEarly: bodyLength != nil, body: body)
+            return try await append.run(
+                limit: limit, checksum: checksum, checkpointEarly: bodyLength != nil, charge: charge, body: body)
         } catch {
             await append.writer.close()
             try? await metadata.releaseUpload(id.fileID, lease: lease)
@@ -210,7 +220,7 @@ private struct RunningAppend {
     var written: Int64 { digest.byteCount }
 
     mutating func run(
-        limit: Int64, checksum: ChunkChecksum?, checkpointEarly: Bool,
+        limit: Int64, checksum: ChunkChecksum?, checkpointEarly: Bool, charge: QuotaCharge?,
         body: (FileRecord, (ByteBuffer) async throws -> Void) async throws -> Void
     ) async throws -> FileRecord {
         // Progress may be made durable mid-request only when nothing can still refuse the whole
@@ -220,6 +230,7 @@ private struct RunningAppend {
         do {
             try await body(record) { chunk in
                 guard Int64(chunk.readableBytes) <= limit - written else { throw SluiceError.tooLarge(limit: limit) }
+                try charge?.add(Int64(chunk.readableBytes))
                 try await keepLease(checkpointing: checkpointEarly)
                 chunk.withUnsafeReadableBytes { bytes in
                     digest.update(bufferPointer: bytes)

@@ -79,7 +79,11 @@ public protocol MetadataStore: Sendable {
     /// Frees the download slots held by instances not seen for ``instanceTimeout`` at `now`.
     func freeDownloadSlots(ofDeadInstancesAt now: Date) async throws
 
-    /// Throws when the database cannot currently be reached.
+    /// The bytes every record takes: complete files, the durable part of unfinished uploads,
+    /// and deleted files whose bytes the sweeper has not removed yet.
+    func storedBytes() async throws -> Int64
+
+    /// Throws when the database cannot currently be reached or take a write.
     func checkHealth() async throws
 }
 

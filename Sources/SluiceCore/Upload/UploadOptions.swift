@@ -11,17 +11,20 @@ public struct UploadOptions: Sendable, Equatable {
     }
 }
 
-/// How long a link lives, validated before any byte is stored and applied when the upload
-/// completes (a form may send its fields after its files).
+/// How long a link lives and who may open it, validated before any byte is stored and applied
+/// when the upload completes (a form may send its fields after its files).
 public struct UploadLimits: Sendable, Equatable {
     /// The link dies after this many complete downloads; `nil` for no limit.
     public var maxDownloads: Int?
     /// The link dies this many days after the upload completed; `nil` for no limit.
     public var maxDays: Double?
+    /// The ``LinkPassword`` hash a download must match; `nil` for a public link.
+    public var passwordHash: String?
 
-    public init(maxDownloads: Int? = nil, maxDays: Double? = nil) {
+    public init(maxDownloads: Int? = nil, maxDays: Double? = nil, passwordHash: String? = nil) {
         self.maxDownloads = maxDownloads
         self.maxDays = maxDays
+        self.passwordHash = passwordHash
     }
 }
 

@@ -14,12 +14,18 @@ public struct UploadPipeline: Sendable {
     let clock: any WallClock
     /// The largest file accepted, in bytes.
     public let maxUploadSize: Int64
+    /// The total all files may take; `nil` for no limit but the disk's.
+    let quota: StorageQuota?
 
-    public init(blobs: any BlobStore, metadata: any MetadataStore, clock: any WallClock, maxUploadSize: Int64) {
+    public init(
+        blobs: any BlobStore, metadata: any MetadataStore, clock: any WallClock, maxUploadSize: Int64,
+        quota: StorageQuota? = nil
+    ) {
         self.blobs = blobs
         self.metadata = metadata
         self.clock = clock
         self.maxUploadSize = maxUploadSize
+        self.quota = quota
     }
 
     /// Starts an upload. Feed it with ``UploadSession/write(_:)``, end it with
@@ -27,6 +33,7 @@ public struct UploadPipeline: Sendable {
     /// or discard it with ``UploadSession/abort()``.
     /// `expectedLength` is the body's length when the request declares it.
     public func begin(_ options: UploadOptions, expectedLength: Int64? = nil) async throws -> UploadSession {
+        let charge = try await quota?.admit(expected: expectedLength)
         let token = DeleteToken.random()
         let id = FileID.random()
         let record = FileRecord(
@@ -34,11 +41,17 @@ public struct UploadPipeline: Sendable {
             size: 0, sha256: nil, deleteTokenHash: token.hash, createdAt: clock.now, completedAt: nil,
             expiresAt: nil, maxDownloads: nil, downloads: 0, activeDownloads: 0
         )
-        try await metadata.insertUploading(record)
+        do {
+            try await metadata.insertUploading(record)
+        } catch {
+            charge?.release()
+            throw error
+        }
         do {
             let writer = try await blobs.makeWriter(for: id, maximumLength: min(expectedLength ?? maxUploadSize, maxUploadSize))
-            return UploadSession(pipeline: self, record: record, token: token, writer: writer)
+            return UploadSession(pipeline: self, record: record, token: token, writer: writer, charge: charge)
         } catch {
+            charge?.release()
             try? await metadata.remove(id)
             throw error
         }
@@ -55,6 +68,8 @@ public final class UploadSession {
     private var record: FileRecord
     private let token: DeleteToken
     private let writer: any BlobWriter
+    /// Counts the bytes against the storage quota, when there is one.
+    private let charge: QuotaCharge?
     private var digest = SHA256()
     private var phase = Phase.writing
 
@@ -63,21 +78,24 @@ public final class UploadSession {
     /// The id the file will have.
     public var id: FileID { record.id }
 
-    init(pipeline: UploadPipeline, record: FileRecord, token: DeleteToken, writer: any BlobWriter) {
+    init(pipeline: UploadPipeline, record: FileRecord, token: DeleteToken, writer: any BlobWriter, charge: QuotaCharge?) {
         self.pipeline = pipeline
         self.record = record
         self.token = token
         self.writer = writer
+        self.charge = charge
     }
 
     /// Stores `chunk`, or throws ``SluiceError/tooLarge(limit:)`` as soon as the file would pass
-    /// the limit. Suspends until storage took the chunk (backpressure).
+    /// the limit (``SluiceError/insufficientStorage`` the quota). Suspends until storage took the
+    /// chunk (backpressure).
     public func write(_ chunk: ByteBuffer) async throws {
         precondition(phase == .writing, "write after the upload was sealed or ended")
         let count = Int64(chunk.readableBytes)
         guard count <= pipeline.maxUploadSize - received else {
             throw SluiceError.tooLarge(limit: pipeline.maxUploadSize)
         }
+        try charge?.add(count)
         chunk.withUnsafeReadableBytes { digest.update(bufferPointer: $0) }
         try await writer.write(chunk)
         received += count
@@ -100,8 +118,10 @@ public final class UploadSession {
         record.completedAt = now
         record.maxDownloads = limits.maxDownloads
         record.expiresAt = limits.maxDays.map { now.addingTimeInterval($0 * 86_400) }
+        record.passwordHash = limits.passwordHash
         try await pipeline.metadata.markComplete(record)
         phase = .committed
+        charge?.release()
         return StoredFile(record: record, deleteToken: token)
     }
 
@@ -123,5 +143,6 @@ public final class UploadSession {
         }
         phase = .aborted
         try? await pipeline.metadata.remove(record.id)
+        charge?.release()
     }
 }

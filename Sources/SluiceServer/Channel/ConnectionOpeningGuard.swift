@@ -1,3 +1,4 @@
+import Foundation
 import HummingbirdCore
 import Logging
 import NIOCore
@@ -8,8 +9,8 @@ import NIOHTTP1
 ///
 /// Sits in front of the HTTP decoder, on raw bytes:
 /// - the first request's header block must arrive within `headerTimeout` (slow-loris);
-/// - a request the HTTP parser refuses (bad framing, oversized headers) gets a bare `400` and
-///   the connection closes (``ParserErrorResponder`` reports the refusal from behind the decoder).
+/// - a request the HTTP parser refuses (bad framing, oversized headers), or whose head is
+///   ambiguous (see ``ParserErrorResponder``), gets a bare `400` and the connection closes.
 final class ConnectionOpeningGuard: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -80,12 +81,26 @@ final class ConnectionOpeningGuard: ChannelDuplexHandler, RemovableChannelHandle
 }
 
 /// Right behind the HTTP decoder: turns a parser refusal into the ``ConnectionOpeningGuard``'s
-/// `400` instead of a silent close.
+/// `400` instead of a silent close, and refuses the same way request heads that proxies and
+/// this server could read differently (RFC 9112 §3.2, §6.1): an HTTP/1.1 request without
+/// exactly one `Host`, or a `Transfer-Encoding` other than plain `chunked`.
 final class ParserErrorResponder: ChannelInboundHandler, RemovableChannelHandler {
+    /// HTTP parts until a WebSocket upgrade, frames after it.
     typealias InboundIn = Any
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if case .head(let head) = unwrapInboundIn(data) as? HTTPServerRequestPart, Self.isAmbiguous(head) {
+            refuse(context: context)
+            return
+        }
         context.fireChannelRead(data)
+    }
+
+    static func isAmbiguous(_ head: HTTPRequestHead) -> Bool {
+        let hosts = head.headers["Host"].count
+        if hosts > 1 || (hosts == 0 && head.version != .http1_0) { return true }
+        let codings = head.headers["Transfer-Encoding"]
+        return !codings.isEmpty && (codings.count > 1 || codings[0].trimmingCharacters(in: .whitespaces).lowercased() != "chunked")
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -93,6 +108,10 @@ final class ParserErrorResponder: ChannelInboundHandler, RemovableChannelHandler
             context.fireErrorCaught(error)
             return
         }
+        refuse(context: context)
+    }
+
+    private func refuse(context: ChannelHandlerContext) {
         if let opening = try? context.pipeline.syncOperations.handler(type: ConnectionOpeningGuard.self) {
             opening.refuse()
         } else {

@@ -6,13 +6,17 @@ import NIOHTTPTypes
 /// framework leaves open:
 ///
 /// - answers `Expect: 100-continue` (Hummingbird never does, so `curl -T` would stall 1 s),
-///   except for a `PUT` whose Content-Length is already over the upload limit: that one gets
-///   its 413 without the client ever sending the body;
+///   except for a `PUT` whose Content-Length is already over the upload limit or an upload
+///   without valid credentials: those get their 413 or 401 without the client ever sending
+///   the body;
 /// - a response sent before the request body ended (an error such as 413 mid-upload) gets
 ///   `Connection: close`; the connection then reads and discards what the client is still
 ///   sending for a short while, so the client sees the answer instead of a reset, and closes;
 /// - a request's header block must arrive within `headerTimeout` of the connection opening or
-///   the previous response ending, so a slow-loris client cannot hold a connection.
+///   the previous response ending, so a slow-loris client cannot hold a connection;
+/// - a connection that ends in the middle of a request body (the client went away, or the
+///   parser refused a chunk) ends that body with ``RequestBodyCutOff``: Hummingbird would take
+///   it for a complete body, and a chunked upload would be stored cut short.
 final class RequestGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -25,6 +29,7 @@ final class RequestGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
     static let lingerBytes = 64 * 1024 * 1024
 
     private let maxUploadSize: Int64
+    private let uploadAccess: UploadAccess
     private let headerTimeout: TimeAmount
     private var requestBodyOpen = false
     private var requestsReceived = 0
@@ -34,8 +39,9 @@ final class RequestGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var discardedBytes = 0
     private var headerDeadline: Scheduled<Void>?
 
-    init(maxUploadSize: Int64, headerTimeout: TimeAmount) {
+    init(maxUploadSize: Int64, uploadAccess: UploadAccess, headerTimeout: TimeAmount) {
         self.maxUploadSize = maxUploadSize
+        self.uploadAccess = uploadAccess
         self.headerTimeout = headerTimeout
     }
 
@@ -81,6 +87,11 @@ final class RequestGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelRead(data)
     }
 
+    func channelInactive(context: ChannelHandlerContext) {
+        if requestBodyOpen && !discarding { context.fireErrorCaught(RequestBodyCutOff()) }
+        context.fireChannelInactive()
+    }
+
     func channelReadComplete(context: ChannelHandlerContext) {
         if discarding { context.read() }
         context.fireChannelReadComplete()
@@ -107,6 +118,10 @@ final class RequestGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Whether the route will refuse this request before reading its body, so no 100 is sent.
     private func isRejectedUpFront(_ head: HTTPRequest) -> Bool {
+        let path = head.path.map { String($0.prefix { $0 != "?" }) } ?? ""
+        if UploadAccess.isUpload(method: head.method, path: path) && !uploadAccess.permits(head.headerFields) {
+            return true
+        }
         guard head.method == .put, let length = head.headerFields[.contentLength].flatMap({ Int64($0) }) else {
             return false
         }
@@ -132,3 +147,6 @@ final class RequestGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 }
+
+/// A request body ended by the connection closing before its last byte.
+struct RequestBodyCutOff: Error {}

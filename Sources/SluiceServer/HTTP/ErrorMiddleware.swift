@@ -6,7 +6,8 @@ import NIOCore
 import SluiceCore
 
 /// THE place where errors become HTTP responses: every ``SluiceError`` case gets its status
-/// here, framework errors keep theirs, and anything else is a bug, logged and answered 500.
+/// here, framework errors keep theirs (with a text body, as every error has), and anything
+/// else is a bug, logged and answered 500.
 ///
 /// Bodies are a short plain-text line, or `{"error": "..."}` when the client accepts JSON.
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
@@ -19,6 +20,10 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as SluiceError {
             metrics.recordError(error.shortName)
             return Self.response(for: error, request: request)
+        } catch let error as HTTPError {
+            // The router's own answers (no route: 404, wrong method: 405).
+            let message = error.body ?? error.status.reasonPhrase.lowercased()
+            return Self.errorResponse(error.status, message: message, request: request, headers: error.headers)
         } catch let error as any HTTPResponseError {
             return try error.response(from: request, context: context)
         } catch {
@@ -66,6 +71,14 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             (status, message) = (.init(code: 507, reasonPhrase: "Insufficient Storage"), "out of storage")
         case .unavailable(let text):
             (status, message) = (.serviceUnavailable, text)
+        case .credentialsRequired(let protected):
+            // Basic, so that a browser asks for it; upload tokens are accepted as its password too.
+            let realm = protected == .uploads ? "Sluice uploads" : "Sluice link"
+            headers[.wwwAuthenticate] = "Basic realm=\"\(realm)\", charset=\"UTF-8\""
+            (status, message) = (.unauthorized, protected == .uploads ? "upload credentials required" : "password required")
+        case .rateLimited(let retryAfter):
+            headers[.retryAfter] = String(retryAfter)
+            (status, message) = (.tooManyRequests, "too many requests: try again in \(retryAfter) s")
         }
         return errorResponse(status, message: message, request: request, headers: headers)
     }

@@ -90,7 +90,7 @@ struct MultipartPartHeaders: Equatable, Sendable {
         var file: String?
         if let extFilename { file = try Self.decodeExtValue(extFilename) }
         if file == nil, let rawFilename { file = MultipartHeaderSyntax.decodeText(Self.decodingPercent22(rawFilename)) }
-        filename = file.map(Self.lastPathComponent)
+        filename = file
     }
 
     /// Decodes an RFC 8187 `ext-value` (`charset'[language]'pct-encoded`). Returns nil for a charset
@@ -150,15 +150,7 @@ struct MultipartPartHeaders: Equatable, Sendable {
             }
         }
         return result
-    }
-
-    /// The part after the last `/` or `\` (old browsers send full client paths).
-    static func lastPathComponent(_ filename: String) -> String {
-        let scalars = filename.unicodeScalars
-        guard let separator = scalars.lastIndex(where: { $0 == "/" || $0 == "\\" }) else { return filename }
-        return String(scalars[scalars.index(after: separator)...])
-    }
-}
+    }}
 
 /// Byte-level helpers for HTTP-style header values (RFC 9110 tokens, quoted-strings, parameters).
 enum MultipartHeaderSyntax {

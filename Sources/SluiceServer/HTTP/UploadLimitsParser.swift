@@ -1,20 +1,42 @@
 import HTTPTypes
 import SluiceCore
 
-/// Reads and validates `Max-Downloads`, `Max-Days` and `X-Progress-Id` (headers, or the form
-/// fields `maxDownloads` and `maxDays`). Anything malformed is a 400 before a byte is stored.
+/// Reads and validates `Max-Downloads`, `Max-Days`, `X-Password` and `X-Progress-Id` (headers,
+/// or the form fields `maxDownloads`, `maxDays` and `password`). Anything malformed is a 400
+/// before a byte is stored.
 enum UploadLimitsParser {
     static let maxDaysLimit = 3650.0
 
     static let maxDownloadsHeader = HTTPField.Name("Max-Downloads")!
     static let maxDaysHeader = HTTPField.Name("Max-Days")!
     static let progressIDHeader = HTTPField.Name("X-Progress-Id")!
+    static let passwordHeader = HTTPField.Name("X-Password")!
 
     static func limits(from headers: HTTPFields) throws -> UploadLimits {
         UploadLimits(
             maxDownloads: try headers[maxDownloadsHeader].map(parseMaxDownloads),
             maxDays: try headers[maxDaysHeader].map(parseMaxDays)
         )
+    }
+
+    /// The limits of the headers, with the link's password (`X-Password`) hashed.
+    static func limitsHashingPassword(from headers: HTTPFields) async throws -> UploadLimits {
+        var limits = try limits(from: headers)
+        if let password = try password(from: headers) { limits.passwordHash = try await LinkPassword.hash(password) }
+        return limits
+    }
+
+    /// The `X-Password` bytes, validated; `nil` when absent.
+    static func password(from headers: HTTPFields) throws -> [UInt8]? {
+        try headers[passwordHeader].map { try validatedPassword(Array($0.utf8)) }
+    }
+
+    /// A password of 1 to ``LinkPassword/maxLength`` bytes.
+    static func validatedPassword(_ bytes: [UInt8]) throws -> [UInt8] {
+        guard (1...LinkPassword.maxLength).contains(bytes.count) else {
+            throw SluiceError.badRequest("a password must be 1 to \(LinkPassword.maxLength) bytes")
+        }
+        return bytes
     }
 
     /// A positive integer of at most 9 digits.

@@ -23,11 +23,11 @@ struct DownloadRoutes: Sendable {
     func download(_ request: Request, id rawID: String?) async throws -> Response {
         // `?page=1`: the download page for browsers, in HTML also when the link does not work.
         guard request.uri.queryParameters["page"] == "1" else {
-            return try await download(request, record: try await find(rawID))
+            return try await download(request, record: try await find(rawID, request: request))
         }
         let record: FileRecord
         do {
-            record = try await find(rawID)
+            record = try await find(rawID, request: request)
         } catch SluiceError.notFound(let reason) {
             return PageRoutes.notFoundPage(reason: reason, request: request, links: links)
         }
@@ -35,10 +35,18 @@ struct DownloadRoutes: Sendable {
     }
 
     /// The record of `rawID` while its link works; else ``SluiceError/notFound(_:)`` saying why.
-    private func find(_ rawID: String?) async throws -> FileRecord {
+    /// A link with a password also needs it, as `X-Password` or the password of HTTP Basic.
+    private func find(_ rawID: String?, request: Request) async throws -> FileRecord {
         guard let id = rawID.flatMap(FileID.init) else { throw SluiceError.notFound("not found") }
         guard let record = try await metadata.find(id) else { throw SluiceError.notFound("not found") }
         if let reason = record.unavailability(at: clock.now) { throw SluiceError.notFound(reason.rawValue) }
+        if let passwordHash = record.passwordHash {
+            let presented = request.headers[UploadLimitsParser.passwordHeader].map { Array($0.utf8) }
+                ?? PresentedCredentials(request.headers)?.secret
+            guard let presented, await LinkPassword.verify(presented, against: passwordHash) else {
+                throw SluiceError.credentialsRequired(.link)
+            }
+        }
         return record
     }
 

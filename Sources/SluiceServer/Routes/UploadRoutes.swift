@@ -25,10 +25,12 @@ struct UploadRoutes: Sendable {
 
     func put(_ request: Request, rawName: String?) async throws -> Response {
         let base = try links.base(for: request)
-        let limits = try UploadLimitsParser.limits(from: request.headers)
         let key = try UploadLimitsParser.progressID(from: request.headers)
         let name = try rawName.map(FileName.fromPathSegment)
+        let limits = try await UploadLimitsParser.limitsHashingPassword(from: request.headers)
         let declaredLength = try RequestBodyReader.declared(request)
+        // Without either, the body is empty by definition: almost surely not what the client meant.
+        guard declaredLength != nil || request.headers[.transferEncoding] != nil else { throw SluiceError.lengthRequired }
         if let declaredLength, declaredLength > pipeline.maxUploadSize {
             throw SluiceError.tooLarge(limit: pipeline.maxUploadSize)
         }
@@ -56,7 +58,7 @@ struct UploadRoutes: Sendable {
 
     func post(_ request: Request) async throws -> Response {
         let base = try links.base(for: request)
-        var limits = try UploadLimitsParser.limits(from: request.headers)
+        var limits = try await UploadLimitsParser.limitsHashingPassword(from: request.headers)
         let key = try UploadLimitsParser.progressID(from: request.headers)
         guard let boundary = request.headers[.contentType].flatMap(MultipartBoundary.parse(contentType:)) else {
             throw SluiceError.unsupportedMediaType("POST / takes multipart/form-data with a boundary")
@@ -77,6 +79,9 @@ struct UploadRoutes: Sendable {
             }
             if let text = form.fields["maxDays"], !text.trimmingASCIISpaces.isEmpty {
                 limits.maxDays = try UploadLimitsParser.parseMaxDays(text)
+            }
+            if let text = form.fields["password"], !text.isEmpty {
+                limits.passwordHash = try await LinkPassword.hash(UploadLimitsParser.validatedPassword(Array(text.utf8)))
             }
             guard !form.sealed.isEmpty else { throw SluiceError.badRequest("the form holds no file") }
             var stored: [StoredFile] = []

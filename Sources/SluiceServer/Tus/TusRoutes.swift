@@ -56,7 +56,8 @@ struct TusRoutes: Sendable {
         let metadata = try UploadMetadata.parse(rawMetadata)
         let name = try metadata.filename()
         let options = UploadOptions(name: name, contentType: try metadata.fileType() ?? MediaType.forFilename(name ?? ""))
-        let limits = try metadata.limits()
+        var limits = try metadata.limits()
+        if let password = try metadata.password() { limits.passwordHash = try await LinkPassword.hash(password) }
         let bodyLength = try RequestBodyReader.declared(request)
         let hasBody = bodyLength.map { $0 > 0 } ?? TusHeaders.hasOffsetContentType(request.headers)
         if hasBody && !TusHeaders.hasOffsetContentType(request.headers) {
@@ -65,7 +66,8 @@ struct TusRoutes: Sendable {
         if let length, let bodyLength, bodyLength > length { throw SluiceError.tooLarge(limit: length) }
         let checksum = try TusHeaders.checksum(request.headers)
 
-        let id = try await uploads.create(length: length, options: options, limits: limits, rawMetadata: rawMetadata)
+        let id = try await uploads.create(
+            length: length, options: options, limits: limits, rawMetadata: UploadMetadata.removingPassword(rawMetadata))
         var record = try await uploads.find(id)
         if hasBody || length == 0 {
             record = try await appendBody(

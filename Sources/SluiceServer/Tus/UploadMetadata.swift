@@ -2,8 +2,8 @@ import Foundation
 import SluiceCore
 
 /// The tus `Upload-Metadata` header: comma-separated `key base64value` pairs (the value may be
-/// absent). Sluice reads `filename`, `filetype`, `maxDays` and `maxDownloads`; other keys are
-/// kept and echoed back unread.
+/// absent). Sluice reads `filename`, `filetype`, `maxDays`, `maxDownloads` and `password`; other
+/// keys are kept and echoed back unread (`password` never is).
 struct UploadMetadata: Equatable {
     /// Decoded values by key; `nil` for a key without a value.
     let values: [String: Data?]
@@ -61,6 +61,21 @@ struct UploadMetadata: Equatable {
             maxDownloads: try text("maxDownloads").map(UploadLimitsParser.parseMaxDownloads),
             maxDays: try text("maxDays").map(UploadLimitsParser.parseMaxDays)
         )
+    }
+
+    /// The link's password, as `X-Password` would give it.
+    func password() throws -> [UInt8]? {
+        guard let entry = values[Self.passwordKey], let data = entry else { return nil }
+        return try UploadLimitsParser.validatedPassword(Array(data))
+    }
+
+    static let passwordKey = "password"
+
+    /// `header` (already parsed) without its `password` pair: what is kept and echoed back.
+    static func removingPassword(_ header: String) -> String {
+        header.split(separator: ",", omittingEmptySubsequences: false)
+            .filter { pair in String(pair).trimmingASCIISpaces.split(separator: " ").first.map(String.init) != passwordKey }
+            .joined(separator: ",")
     }
 
     /// A key: printable ASCII without spaces or commas.

@@ -36,6 +36,8 @@ enum WebPage {
             <input id="max-days" type="number" min="0" max="3650" step="any" inputmode="decimal" placeholder="\(s.noLimit)"></label>
             <label class="option"><span>\(s.maxDownloads)</span>
             <input id="max-downloads" type="number" min="1" step="1" inputmode="numeric" placeholder="\(s.noLimit)"></label>
+            <label class="option"><span>\(s.password)</span>
+            <input id="password" type="password" maxlength="256" autocomplete="new-password" placeholder="\(s.noPassword)"></label>
             </fieldset>
             <noscript><p class="note">\(s.noScript)</p><button type="submit" class="button primary">\(s.uploadButton)</button></noscript>
             </form>

@@ -126,7 +126,7 @@ enum WebScript {
           constructor(file, options) {
             this.file = file;
             this.options = options;
-            this.key = 'sluice:' + JSON.stringify([file.name, file.size, file.lastModified, options.maxDays, options.maxDownloads]);
+            this.key = 'sluice:' + JSON.stringify([file.name, file.size, file.lastModified, options.maxDays, options.maxDownloads, Boolean(options.password)]);
             this.url = null;        // the tus upload URL
             this.offset = 0;        // bytes the server has stored, as it last said
             this.shown = 0;         // bytes the bar shows (never goes back)
@@ -209,7 +209,7 @@ enum WebScript {
           async create() {
             const metadata = {
               filename: this.file.name, filetype: this.file.type,
-              maxDays: this.options.maxDays, maxDownloads: this.options.maxDownloads,
+              maxDays: this.options.maxDays, maxDownloads: this.options.maxDownloads, password: this.options.password,
             };
             const header = Object.entries(metadata).filter(([, value]) => value).map(([name, value]) => name + ' ' + base64(value));
             const response = await this.retrying(() => this.send('POST', base + '/files/', {
@@ -262,6 +262,8 @@ enum WebScript {
             const status = response.status;
             if (status >= 500 || status === 409 || status === 423 || status === 429) throw new Retry(String(status));
             if (status === 404 || status === 410) throw new Gone();
+            if (status === 401) throw new Failure(T.unauthorized);
+            if (status === 507) throw new Failure(T.full);
             const text = method === 'HEAD' ? '' : (await response.text().catch(() => '')).trim().slice(0, 300);
             const max = await limit();
             if (status === 413 && max !== Infinity) throw new Failure(say('tooLarge', { limit: size(max) }));
@@ -425,7 +427,7 @@ enum WebScript {
         function readOptions() {
           const days = $('#max-days');
           const downloads = $('#max-downloads');
-          const options = { maxDays: days.value.trim(), maxDownloads: downloads.value.trim() };
+          const options = { maxDays: days.value.trim(), maxDownloads: downloads.value.trim(), password: $('#password').value };
           if (options.maxDays) options.maxDays = String(Number(options.maxDays));
           const daysOK = !options.maxDays || (/^\d+(\.\d+)?$/.test(options.maxDays) && Number(options.maxDays) > 0 && Number(options.maxDays) <= 3650);
           if (days.validity.badInput || !daysOK) options.problem = T.badDays;

@@ -10,6 +10,8 @@ struct WebStrings: Sendable {
     let limits: String
     let maxDays: String
     let maxDownloads: String
+    let password: String
+    let noPassword: String
     let noLimit: String
     let noScript: String
     let uploadButton: String
@@ -51,9 +53,11 @@ struct WebStrings: Sendable {
         dropTitle: "Drop files here",
         dropOr: "or",
         chooseFiles: "choose files",
-        limits: "Limits (optional)",
+        limits: "Options (optional)",
         maxDays: "Expires after, days",
         maxDownloads: "Max downloads",
+        password: "Password",
+        noPassword: "none",
         noLimit: "no limit",
         noScript: "Without JavaScript the files go in one request, without progress or resuming, and the limits are not sent.",
         uploadButton: "Upload",
@@ -103,6 +107,8 @@ struct WebStrings: Sendable {
             "server": "The server answered {status}: {text}",
             "badDays": "Expires after: a number of days above 0, at most 3650.",
             "badDownloads": "Max downloads: a whole number, 1 or more.",
+            "unauthorized": "This server asks for upload credentials (a user and password, or any user and an upload token).",
+            "full": "The server's storage is full.",
             "previewSkipped": "No preview: it would use up one of the downloads left.",
             "previewPart": "The first {size} of {total}.",
             "previewEmpty": "The file is empty.",
@@ -118,9 +124,11 @@ struct WebStrings: Sendable {
         dropTitle: "Перетащите файлы сюда",
         dropOr: "или",
         chooseFiles: "выберите их",
-        limits: "Ограничения (необязательно)",
+        limits: "Параметры (необязательно)",
         maxDays: "Срок хранения, дней",
         maxDownloads: "Число скачиваний",
+        password: "Пароль",
+        noPassword: "нет",
         noLimit: "без ограничения",
         noScript: "Без JavaScript файлы уйдут одним запросом, без прогресса и докачки, а ограничения не передаются.",
         uploadButton: "Загрузить",
@@ -170,6 +178,8 @@ struct WebStrings: Sendable {
             "server": "Сервер ответил {status}: {text}",
             "badDays": "Срок хранения: число дней больше 0, не больше 3650.",
             "badDownloads": "Число скачиваний: целое число, 1 или больше.",
+            "unauthorized": "Сервер принимает файлы только с учётными данными (пользователь и пароль или любой пользователь и токен загрузки).",
+            "full": "Хранилище сервера заполнено.",
             "previewSkipped": "Предпросмотра нет: он израсходовал бы одно из оставшихся скачиваний.",
             "previewPart": "Первые {size} из {total}.",
             "previewEmpty": "Файл пуст.",

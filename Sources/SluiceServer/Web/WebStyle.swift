@@ -83,7 +83,7 @@ enum WebStyle {
         .drop-title { font-size: 1.2rem; }
         .drop-hint { color: var(--muted); }
         .pick { color: var(--accent); text-decoration: underline; }
-        .options { display: grid; grid-template-columns: 1fr 1fr; gap: .75rem; margin: 1rem 0 0; padding: 0; border: 0; }
+        .options { display: grid; grid-template-columns: repeat(3, 1fr); gap: .75rem; margin: 1rem 0 0; padding: 0; border: 0; }
         .options legend { margin-bottom: .5rem; padding: 0; font-size: .95rem; font-weight: 600; }
         .option { display: flex; flex-direction: column; gap: .3rem; color: var(--muted); font-size: .9rem; }
         noscript .button { margin-top: .5rem; }

@@ -1,0 +1,38 @@
+import Hummingbird
+import NIOCore
+import SluiceCore
+
+/// Who may do what, before any route runs: the per-client rate limits (`--rate-limit`,
+/// `--upload-rate-limit`) and the upload credentials (``UploadAccess``). `/healthz` and
+/// `/metrics` are exempt, for the monitoring that polls them.
+struct AccessMiddleware<Context: RemoteAddressRequestContext>: RouterMiddleware {
+    let access: UploadAccess
+    /// Every request of a client; `nil` for no limit.
+    let requests: RateLimiter?
+    /// The uploads a client starts; `nil` for no limit.
+    let uploads: RateLimiter?
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let path = request.uri.path
+        guard path != "/healthz" && path != "/metrics" else { return try await next(request, context) }
+        let client = RateLimiter.clientKey(context.remoteAddress)
+        if let wait = requests?.take(for: client) { throw SluiceError.rateLimited(retryAfter: wait) }
+        if UploadAccess.isUpload(method: request.method, path: path) {
+            guard access.permits(request.headers) else { throw SluiceError.credentialsRequired(.uploads) }
+            if let wait = uploads?.take(for: client) { throw SluiceError.rateLimited(retryAfter: wait) }
+        }
+        return try await next(request, context)
+    }
+}
+
+/// The request context of every route: Hummingbird's basics plus the client's address, which
+/// the rate limits count by.
+struct SluiceRequestContext: RequestContext, RemoteAddressRequestContext {
+    var coreContext: CoreRequestContextStorage
+    let remoteAddress: SocketAddress?
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress
+    }
+}

@@ -11,6 +11,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "sluice", targets: ["sluice"]),
+        .library(name: "SluiceFuzzHarness", targets: ["SluiceFuzzHarness"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -38,6 +39,7 @@ let package = Package(
             dependencies: [
                 "SluiceServer",
                 "SluiceCore",
+                "SluiceParsing",
                 "SluiceClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -56,6 +58,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "CSHA256Blocks"),
+        .target(
+            name: "SluiceParsing",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "SluiceCore",
             dependencies: [
@@ -114,6 +123,7 @@ let package = Package(
             name: "SluiceServer",
             dependencies: [
                 "SluiceCore",
+                "SluiceParsing",
                 "SluiceStorage",
                 "SluiceS3",
                 "SluiceMetadata",
@@ -143,10 +153,30 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(name: "SluiceTestSupport", path: "Tests/SluiceTestSupport", swiftSettings: swiftSettings),
+        // What the fuzz executables (FuzzTesting/, a package of their own) run, shared with the
+        // unit tests that replay the saved corpus.
+        .target(
+            name: "SluiceFuzzHarness",
+            dependencies: ["SluiceParsing", "SluiceS3", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Tests/SluiceFuzzHarness",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SluiceParsingTests",
+            dependencies: [
+                "SluiceParsing",
+                "SluiceTestSupport",
+                "SluiceFuzzHarness",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "SluiceCoreTests",
             dependencies: [
                 "SluiceCore",
+                "SluiceTestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
@@ -193,6 +223,8 @@ let package = Package(
             dependencies: [
                 "SluiceServer",
                 "SluiceCore",
+                "SluiceParsing",
+                "SluiceTestSupport",
                 "SluiceClient",
                 "SluiceS3",
                 .product(name: "PostgresNIO", package: "postgres-nio"),

@@ -46,6 +46,9 @@ enum S3XML {
         guard document.readableBytes <= maximumDocumentSize else {
             throw .invalidResponse("XML document of \(document.readableBytes) bytes exceeds \(maximumDocumentSize)")
         }
+        if let problem = unsafeForFoundationXML(Array(document.readableBytesView)) {
+            throw .invalidResponse("XML document \(problem)")
+        }
         let parser = XMLParser(data: Data(document.readableBytesView))
         let builder = TreeBuilder()
         parser.delegate = builder
@@ -54,6 +57,32 @@ enum S3XML {
             throw .invalidResponse("malformed XML (\(reason)): \(String(decoding: document.readableBytesView.prefix(200), as: UTF8.self))")
         }
         return root
+    }
+
+    /// Why FoundationXML must not see `document`, or `nil`. It crashes the process on some
+    /// malformed input (found by scripts/fuzz: it force-unwraps element names that are not
+    /// UTF-8, and calls `strlen` on the missing data of a bare `<?xml?>`), so only what S3
+    /// documents hold gets through: UTF-8 text without control characters but tab, CR and LF,
+    /// at most one leading `<?xml …?>` declaration with content, and no other `<?` or `<!`
+    /// but CDATA sections (no processing instructions, DOCTYPE or comments).
+    static func unsafeForFoundationXML(_ document: [UInt8]) -> String? {
+        guard String(validating: document, as: UTF8.self) != nil else { return "that is not UTF-8" }
+        guard document.allSatisfy({ $0 >= 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) else {
+            return "with control characters"
+        }
+        var body = document[...]
+        let declaration = Array("<?xml ".utf8)
+        if body.starts(with: declaration), let end = body.firstRange(of: Array("?>".utf8)) {
+            body = body[end.upperBound...]
+        }
+        let cdata = Array("<![CDATA[".utf8)
+        for index in body.indices.dropLast() where body[index] == UInt8(ascii: "<") {
+            let next = body[index + 1]
+            if next == UInt8(ascii: "?") || (next == UInt8(ascii: "!") && !body[index...].starts(with: cdata)) {
+                return "with a processing instruction, declaration or comment"
+            }
+        }
+        return nil
     }
 
     /// Escapes text for an XML element's content or attribute value.

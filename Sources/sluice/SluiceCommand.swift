@@ -5,6 +5,7 @@ import Logging
 import Metrics
 import Prometheus
 import SluiceCore
+import SluiceParsing
 import SluiceServer
 
 /// The `sluice` command line.

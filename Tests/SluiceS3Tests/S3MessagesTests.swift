@@ -10,6 +10,19 @@ import Testing
         try S3XML.parse(ByteBuffer(string: text))
     }
 
+    /// FoundationXML crashes the process on some malformed documents; they must be refused
+    /// before they get there (found by scripts/fuzz).
+    @Test(arguments: [
+        Array("<".utf8) + [0xFA, 0xFA] + Array("><Code>x</Code></Error>".utf8),
+        Array("<?xml?><Error><Code>x</Code></Error>".utf8),
+        Array("<Error><Code>x".utf8) + [0, 0] + Array("</Code></Error>".utf8),
+        Array("<!DOCTYPE e [<!ENTITY x \"y\">]><Error><Code>&x;</Code></Error>".utf8),
+        Array("<Error><?pi?><Code>x</Code></Error>".utf8),
+    ])
+    func aDocumentFoundationXMLCannotSurviveIsRefused(body: [UInt8]) {
+        #expect(throws: S3Error.self) { try S3XML.parse(ByteBuffer(bytes: body)) }
+    }
+
     @Test func rgwErrorDocument() throws {
         let root = try parse(
             #"<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchKey</Code><Message></Message><BucketName>sample-bucket-1</BucketName><RequestId>tx0000010af98fcae0bc140-006b0e373a-100c-default</RequestId><HostId>100c-default-default</HostId></Error>"#)

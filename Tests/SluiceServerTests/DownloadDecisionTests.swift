@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import SluiceParsing
 import Testing
 
 @testable import SluiceServer

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import SluiceCore
+import SluiceTestSupport
 import Testing
 
 @testable import SluiceServer

@@ -17,6 +17,16 @@ wait_for() {
   done
 }
 
+# reserve_port PORT: keeps the kernel from handing PORT out as a client's ephemeral port (a
+# leftover connection in TIME-WAIT on it would stop a server from binding it). Needs root; a
+# no-op otherwise.
+reserve_port() {
+  local file=/proc/sys/net/ipv4/ip_local_reserved_ports current
+  current=$(cat "$file" 2>/dev/null) || return 0
+  [[ ",$current," == *",$1,"* ]] && return 0
+  echo "${current:+$current,}$1" > "$file" 2>/dev/null || true
+}
+
 # apt_install PACKAGE...: Debian packages without recommends, at most 15 minutes a try; runs
 # `apt-get update` and tries again if the first try fails (no package lists yet, or old ones).
 apt_install() {

@@ -6,6 +6,7 @@ import Musl
 import Darwin
 #endif
 import NIOCore
+import SluiceCore
 import Synchronization
 
 /// Per-client token buckets: each client address may make `perMinute` requests a minute, in
@@ -37,9 +38,7 @@ final class RateLimiter: Sendable {
         let perSecond = capacity / 60
         return buckets.withLock { buckets in
             var bucket = buckets[client] ?? Bucket(tokens: capacity, updated: now)
-            let elapsed = now - bucket.updated
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-            bucket.tokens = min(capacity, bucket.tokens + seconds * perSecond)
+            bucket.tokens = min(capacity, bucket.tokens + (now - bucket.updated).seconds * perSecond)
             bucket.updated = now
             defer {
                 if buckets.count >= maxClients {

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import SluiceParsing
 
 /// What to answer to a download request for a representation with a known size, entity tag and
 /// modification date, after evaluating the conditional and range headers (RFC 9110 §13.2.2).

@@ -1,5 +1,6 @@
 import HTTPTypes
 import SluiceCore
+import SluiceParsing
 
 /// Reads and validates `Max-Downloads`, `Max-Days`, `X-Password` and `X-Progress-Id` (headers,
 /// or the form fields `maxDownloads`, `maxDays` and `password`). Anything malformed is a 400
@@ -80,14 +81,5 @@ enum UploadLimitsParser {
     private static func isKeyLetter(_ byte: UInt8) -> Bool {
         (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
             || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
-    }
-}
-
-extension String {
-    /// The string without leading and trailing spaces and tabs.
-    var trimmingASCIISpaces: String {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" }
-        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else { return "" }
-        return String(self[first...last])
     }
 }

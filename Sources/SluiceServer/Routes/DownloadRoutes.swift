@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import SluiceCore
+import SluiceParsing
 
 /// `GET`/`HEAD /{id}` and `/{id}/{name}`: streamed downloads with ranges, conditional requests,
 /// `?info=1`, `?inline=1`, download limits, and `?page=1`, the download page (``PageRoutes``).

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import SluiceCore
+import SluiceParsing
 
 /// `PUT /{filename}` (curl's `-T`) and `POST /` (browser forms): the two ways to upload.
 struct UploadRoutes: Sendable {

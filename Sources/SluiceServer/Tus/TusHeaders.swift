@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import SluiceCore
+import SluiceParsing
 
 /// The header names of tus 1.0.0 and the parsing of their values. Anything malformed is a 400
 /// before a byte is stored.

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import SluiceCore
+import SluiceParsing
 
 /// The tus 1.0.0 resumable upload protocol at `/files/`: core (`HEAD`, `PATCH`, `OPTIONS`) and
 /// the extensions creation, creation-with-upload, creation-defer-length, termination,

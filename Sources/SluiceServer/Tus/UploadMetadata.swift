@@ -1,5 +1,6 @@
 import Foundation
 import SluiceCore
+import SluiceParsing
 
 /// The tus `Upload-Metadata` header: comma-separated `key base64value` pairs (the value may be
 /// absent). Sluice reads `filename`, `filetype`, `maxDays`, `maxDownloads` and `password`; other
@@ -8,27 +9,13 @@ struct UploadMetadata: Equatable {
     /// Decoded values by key; `nil` for a key without a value.
     let values: [String: Data?]
 
-    static let maxPairs = 64
-
     /// Parses `header`; malformed text, a duplicate key or too many pairs is a 400.
     static func parse(_ header: String) throws -> UploadMetadata {
-        var values: [String: Data?] = [:]
-        guard !header.trimmingASCIISpaces.isEmpty else { return UploadMetadata(values: values) }
-        let pairs = header.split(separator: ",", omittingEmptySubsequences: false)
-        guard pairs.count <= maxPairs else { throw malformed("more than \(maxPairs) pairs") }
-        for pair in pairs {
-            let parts = String(pair).trimmingASCIISpaces.split(separator: " ", omittingEmptySubsequences: false)
-            guard (1...2).contains(parts.count), let key = parts.first, isValidKey(key) else {
-                throw malformed("each pair must be a key and an optional base64 value")
-            }
-            var value: Data?
-            if parts.count == 2 {
-                guard let decoded = Data(base64Encoded: String(parts[1])) else { throw malformed("the value of \(key) is not base64") }
-                value = decoded
-            }
-            guard values.updateValue(value, forKey: String(key)) == nil else { throw malformed("duplicate key \(key)") }
+        do {
+            return UploadMetadata(values: try UploadMetadataHeader.parse(header))
+        } catch {
+            throw malformed(error.reason)
         }
-        return UploadMetadata(values: values)
     }
 
     /// The UTF-8 text of `key`, or `nil` when absent; a value that is not UTF-8 is a 400.
@@ -73,14 +60,7 @@ struct UploadMetadata: Equatable {
 
     /// `header` (already parsed) without its `password` pair: what is kept and echoed back.
     static func removingPassword(_ header: String) -> String {
-        header.split(separator: ",", omittingEmptySubsequences: false)
-            .filter { pair in String(pair).trimmingASCIISpaces.split(separator: " ").first.map(String.init) != passwordKey }
-            .joined(separator: ",")
-    }
-
-    /// A key: printable ASCII without spaces or commas.
-    private static func isValidKey(_ key: Substring) -> Bool {
-        !key.isEmpty && key.utf8.count <= 128 && key.utf8.allSatisfy { (33...126).contains($0) && $0 != UInt8(ascii: ",") }
+        UploadMetadataHeader.removing(passwordKey, from: header)
     }
 
     private static func malformed(_ reason: String) -> SluiceError {

@@ -66,7 +66,7 @@ enum WebStyle {
         button:focus-visible, .button:focus-visible, input:focus-visible, summary:focus-visible { outline: 2px solid var(--accent); outline-offset: 2px; }
         button:disabled { opacity: .5; cursor: default; }
         .button.primary { background: var(--accent); border-color: var(--accent); color: var(--accent-text); font-weight: 600; }
-        input[type=number], .link-box {
+        input[type=number], input[type=password], .link-box {
           width: 100%; padding: .5rem .65rem; border: 1px solid var(--line); border-radius: 8px;
           background: var(--card); color: var(--text); font: inherit;
         }

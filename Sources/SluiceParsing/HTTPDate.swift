@@ -16,7 +16,7 @@ import Darwin
 /// RFC's "not more than 50 years in the future" rule) and asctime (`Sun Nov  6 08:49:37 1994`).
 /// Day and month names are matched case-insensitively; the day name is not checked against the
 /// date. Both functions are pure and safe to call from any thread.
-enum HTTPDate {
+public enum HTTPDate {
     /// 0001-01-01T00:00:00Z.
     private static let minSeconds: Int = -62_135_596_800
     /// 9999-12-31T23:59:59Z.
@@ -28,7 +28,7 @@ enum HTTPDate {
 
     /// Formats `date` as IMF-fixdate; non-finite dates map to the nearest supported bound
     /// (NaN to the epoch).
-    static func format(_ date: Date) -> String {
+    public static func format(_ date: Date) -> String {
         let interval = date.timeIntervalSince1970
         var seconds: time_t
         if interval.isNaN {
@@ -65,7 +65,7 @@ enum HTTPDate {
     /// Parses an HTTP-date in any of the three RFC 9110 forms; nil for anything else,
     /// including out-of-range fields such as `30 Feb` or `24:00:00`. Surrounding spaces and
     /// tabs are ignored.
-    static func parse(_ s: String) -> Date? {
+    public static func parse(_ s: String) -> Date? {
         guard s.utf8.count <= 64 else { return nil }
         var bytes = Array(s.utf8)[...]
         while let b = bytes.first, b == 0x20 || b == 0x09 { bytes.removeFirst() }

@@ -3,29 +3,29 @@
 /// Invariant (checked by the initializer): `0 <= first <= last < Int64.max`, so `count` is
 /// always representable. Ranges produced by ``parse(_:size:)`` additionally satisfy
 /// `last < size`.
-struct ByteRange: Equatable, Sendable {
+public struct ByteRange: Equatable, Sendable {
     /// Offset of the first byte, inclusive.
-    let first: Int64
+    public let first: Int64
     /// Offset of the last byte, inclusive.
-    let last: Int64
+    public let last: Int64
 
     /// Number of bytes covered, `last - first + 1` (always at least 1).
-    var count: Int64 { last - first + 1 }
+    public var count: Int64 { last - first + 1 }
 
     /// Creates a range; traps unless `0 <= first <= last < Int64.max`.
-    init(first: Int64, last: Int64) {
+    public init(first: Int64, last: Int64) {
         precondition(first >= 0 && first <= last && last < Int64.max, "invalid ByteRange \(first)-\(last)")
         self.first = first
         self.last = last
     }
 
     /// The `Content-Range` value for a 206 response, e.g. `bytes 0-99/1000`.
-    func contentRange(size: Int64) -> String {
+    public func contentRange(size: Int64) -> String {
         "bytes \(first)-\(last)/\(size)"
     }
 
     /// Outcome of evaluating a `Range` header field value against a representation of known size.
-    enum Selection: Equatable, Sendable {
+    public enum Selection: Equatable, Sendable {
         /// Not a usable byte-range request (malformed, another unit, overflowing numbers, over the
         /// limits): the header must be ignored and the full representation served (200).
         case ignored
@@ -39,9 +39,9 @@ struct ByteRange: Equatable, Sendable {
     }
 
     /// Longest `Range` value (in UTF-8 bytes) that is evaluated; longer values are ignored.
-    static let maxHeaderLength = 4096
+    public static let maxHeaderLength = 4096
     /// Largest number of range specs that is evaluated; longer lists are ignored.
-    static let maxRangeCount = 100
+    public static let maxRangeCount = 100
 
     /// Evaluates a `Range` header field value per RFC 9110 §14.1.2 for a representation of
     /// `size` bytes (a negative size is treated as 0).
@@ -52,7 +52,7 @@ struct ByteRange: Equatable, Sendable {
     /// the representation selects all of it. Anything else — another unit, `a > b`, a number
     /// larger than `Int64.max`, non-digits, no range at all, more than ``maxHeaderLength`` bytes
     /// or more than ``maxRangeCount`` ranges — yields ``Selection/ignored``.
-    static func parse(_ header: String, size: Int64) -> Selection {
+    public static func parse(_ header: String, size: Int64) -> Selection {
         guard header.utf8.count <= maxHeaderLength else { return .ignored }
         let bytes = Array(header.utf8)
         var start = 0

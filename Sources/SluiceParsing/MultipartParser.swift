@@ -10,7 +10,7 @@ import Darwin
 
 /// One step of a parsed `multipart/form-data` body. A well-formed body yields, per part,
 /// `.partBegin`, zero or more non-empty `.body` slices, `.partEnd`; and finally one `.end`.
-enum MultipartEvent: Equatable, Sendable {
+public enum MultipartEvent: Equatable, Sendable {
     case partBegin(MultipartPartHeaders)
     case body(ByteBuffer)
     case partEnd
@@ -18,7 +18,7 @@ enum MultipartEvent: Equatable, Sendable {
 }
 
 /// Why a multipart body was rejected. Once thrown, the parser keeps throwing the same error.
-enum MultipartError: Error, Equatable, Sendable {
+public enum MultipartError: Error, Equatable, Sendable {
     case malformed(String)
     case headersTooLarge
     case tooManyParts
@@ -31,11 +31,11 @@ enum MultipartError: Error, Equatable, Sendable {
 /// at most the unconsumed part of the last chunk plus a partial header block (≤ `maxHeaderBytes`) or a
 /// tail shorter than the delimiter `\r\n--boundary`. Body bytes are returned as slices of the appended
 /// buffers (no copying) as soon as they cannot be the start of a delimiter.
-struct MultipartParser {
+public struct MultipartParser {
     /// Bytes allowed before the first boundary.
-    static let maxPreambleBytes = 64 * 1024
+    public static let maxPreambleBytes = 64 * 1024
     /// Spaces/tabs allowed between a boundary and its CRLF.
-    static let maxPaddingBytes = 1024
+    public static let maxPaddingBytes = 1024
     private typealias Syntax = MultipartHeaderSyntax
 
     private enum State {
@@ -67,7 +67,7 @@ struct MultipartParser {
     private var preambleBytes = 0
 
     /// An invalid `boundary` (see `MultipartBoundary.isValid`) makes every `next()` throw `.malformed`.
-    init(boundary: String, maxHeaderBytes: Int = 16 * 1024, maxParts: Int = 1000) {
+    public init(boundary: String, maxHeaderBytes: Int = 16 * 1024, maxParts: Int = 1000) {
         let boundaryBytes = Array(boundary.utf8)
         self.delimiter = Array("\r\n--".utf8) + boundaryBytes
         self.maxHeaderBytes = max(0, maxHeaderBytes)
@@ -78,10 +78,10 @@ struct MultipartParser {
     }
 
     /// Bytes currently retained (appended but not yet returned or discarded); for tests and metrics.
-    var bufferedBytes: Int { buffer.readableBytes }
+    public var bufferedBytes: Int { buffer.readableBytes }
 
     /// Queues `chunk` for parsing. Ignored after `.end` (epilogue) or after an error.
-    mutating func append(_ chunk: ByteBuffer) {
+    public mutating func append(_ chunk: ByteBuffer) {
         switch state {
         case .done, .failed: return
         default: break
@@ -103,7 +103,7 @@ struct MultipartParser {
     }
 
     /// Returns the next event, or nil if more input is needed (or after `.end`).
-    mutating func next() throws(MultipartError) -> MultipartEvent? {
+    public mutating func next() throws(MultipartError) -> MultipartEvent? {
         do throws(MultipartError) {
             return try step()
         } catch {
@@ -113,7 +113,7 @@ struct MultipartParser {
     }
 
     /// Input ended: throws `.malformed` unless `.end` (close delimiter) was already produced.
-    mutating func finish() throws(MultipartError) {
+    public mutating func finish() throws(MultipartError) {
         switch state {
         case .done:
             return
@@ -266,7 +266,7 @@ struct MultipartParser {
     /// Candidates are bytes equal to the needle's first byte (CR), found with a short inline scan, then
     /// memchr; each is compared inline on its first 4 bytes, then with memcmp. Linear even for hostile
     /// data: the rest of the needle has no CR, so one candidate's comparison never overlaps the next one.
-    static func find(
+    public static func find(
         _ needle: UnsafeRawBufferPointer, in haystack: UnsafeRawBufferPointer
     ) -> (offset: Int, complete: Bool) {
         let count = haystack.count

@@ -1,7 +1,8 @@
 import Foundation
+import SluiceTestSupport
 import Testing
 
-@testable import SluiceServer
+@testable import SluiceParsing
 
 @Suite("HTTPDate")
 struct HTTPDateTests {

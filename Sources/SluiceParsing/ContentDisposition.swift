@@ -10,9 +10,9 @@ import Foundation
 /// many user agents do not unescape quoted-pairs in this parameter. Nothing else is changed or
 /// collapsed. `filename*` is always emitted; it percent-encodes (uppercase hex) every UTF-8 byte
 /// that is not an RFC 8187 attr-char. An empty name is replaced by `file`.
-enum ContentDisposition {
+public enum ContentDisposition {
     /// The disposition type.
-    enum Kind: String, Sendable {
+    public enum Kind: String, Sendable {
         /// Ask the user agent to save the file.
         case attachment
         /// Let the user agent display the file.
@@ -20,13 +20,13 @@ enum ContentDisposition {
     }
 
     /// The full header value, e.g. `attachment; filename="a b.txt"; filename*=UTF-8''a%20b.txt`.
-    static func value(disposition: Kind, filename: String) -> String {
+    public static func value(disposition: Kind, filename: String) -> String {
         let name = filename.isEmpty ? "file" : filename
         return "\(disposition.rawValue); filename=\"\(asciiFallback(name))\"; filename*=UTF-8''\(percentEncoded(name))"
     }
 
     /// The quoted-string content of the `filename` parameter (without the quotes).
-    static func asciiFallback(_ name: String) -> String {
+    public static func asciiFallback(_ name: String) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(name.utf8.count)
         for scalar in name.unicodeScalars {
@@ -40,7 +40,7 @@ enum ContentDisposition {
     }
 
     /// The RFC 8187 value-chars for `name` (UTF-8, attr-chars kept, everything else `%XX`).
-    static func percentEncoded(_ name: String) -> String {
+    public static func percentEncoded(_ name: String) -> String {
         name.addingPercentEncoding(withAllowedCharacters: attrChars) ?? ""
     }
 

@@ -1,4 +1,4 @@
-import SluiceCore
+import SluiceParsing
 import Testing
 
 /// `--tus-expiry` and the like: durations as people type them.
@@ -14,9 +14,5 @@ import Testing
     @Test(arguments: ["", "h", "-1h", "1x", "1.h", ".5h", "1 h", "1e3", "24hh", "9999999999999999h"])
     func refused(text: String) {
         #expect(DurationText.parse(text) == nil)
-    }
-
-    @Test func secondsOfADuration() {
-        #expect(Duration.milliseconds(1500).seconds == 1.5)
     }
 }

@@ -6,12 +6,12 @@
 ///   reduced to its last `/`- or `\`-separated component. It is *not* otherwise sanitised: it may be
 ///   empty, `..`, or contain any character; callers must validate it before using it as a path.
 /// - `contentType`: the part's `Content-Type` value, trimmed, or nil if absent.
-struct MultipartPartHeaders: Equatable, Sendable {
-    var name: String?
-    var filename: String?
-    var contentType: String?
+public struct MultipartPartHeaders: Equatable, Sendable {
+    public var name: String?
+    public var filename: String?
+    public var contentType: String?
 
-    init(name: String? = nil, filename: String? = nil, contentType: String? = nil) {
+    public init(name: String? = nil, filename: String? = nil, contentType: String? = nil) {
         self.name = name
         self.filename = filename
         self.contentType = contentType
@@ -22,7 +22,7 @@ struct MultipartPartHeaders: Equatable, Sendable {
     /// CR only occurs as part of CRLF and that there are no other control bytes except HTAB.
     /// Throws `.malformed` for folded lines, invalid header names, duplicate `Content-Disposition` /
     /// `Content-Type`, and a missing or non-`form-data` `Content-Disposition`.
-    static func parse(headerBlock bytes: [UInt8]) throws(MultipartError) -> MultipartPartHeaders {
+    public static func parse(headerBlock bytes: [UInt8]) throws(MultipartError) -> MultipartPartHeaders {
         var headers = MultipartPartHeaders()
         var sawDisposition = false
         var sawContentType = false
@@ -96,7 +96,7 @@ struct MultipartPartHeaders: Equatable, Sendable {
     /// Decodes an RFC 8187 `ext-value` (`charset'[language]'pct-encoded`). Returns nil for a charset
     /// other than UTF-8 / ISO-8859-1 (so `filename` is used instead); throws `.malformed` on bad syntax
     /// or if the decoded bytes contain control characters (e.g. `%00`, `%0A`).
-    static func decodeExtValue(_ bytes: [UInt8]) throws(MultipartError) -> String? {
+    public static func decodeExtValue(_ bytes: [UInt8]) throws(MultipartError) -> String? {
         let quote = UInt8(ascii: "'")
         guard let first = bytes.firstIndex(of: quote),
             let second = bytes[(first + 1)...].firstIndex(of: quote)
@@ -133,7 +133,7 @@ struct MultipartPartHeaders: Equatable, Sendable {
     }
 
     /// Replaces `%22` with `"` (the HTML form encoding escapes `"` that way; `%0A`/`%0D` are left alone).
-    static func decodingPercent22(_ bytes: [UInt8]) -> [UInt8] {
+    public static func decodingPercent22(_ bytes: [UInt8]) -> [UInt8] {
         guard bytes.contains(UInt8(ascii: "%")) else { return bytes }
         var result: [UInt8] = []
         result.reserveCapacity(bytes.count)
@@ -153,14 +153,14 @@ struct MultipartPartHeaders: Equatable, Sendable {
     }}
 
 /// Byte-level helpers for HTTP-style header values (RFC 9110 tokens, quoted-strings, parameters).
-enum MultipartHeaderSyntax {
-    static let cr = UInt8(ascii: "\r")
-    static let lf = UInt8(ascii: "\n")
-    static let space = UInt8(ascii: " ")
-    static let tab = UInt8(ascii: "\t")
+public enum MultipartHeaderSyntax {
+    public static let cr = UInt8(ascii: "\r")
+    public static let lf = UInt8(ascii: "\n")
+    public static let space = UInt8(ascii: " ")
+    public static let tab = UInt8(ascii: "\t")
 
     /// RFC 9110 `tchar`.
-    static func isTokenChar(_ byte: UInt8) -> Bool {
+    public static func isTokenChar(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
             UInt8(ascii: "0")...UInt8(ascii: "9"):
@@ -175,7 +175,7 @@ enum MultipartHeaderSyntax {
     }
 
     /// The value of an ASCII hex digit, or nil.
-    static func hexValue(_ byte: UInt8) -> UInt8? {
+    public static func hexValue(_ byte: UInt8) -> UInt8? {
         switch byte {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
         case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
@@ -185,12 +185,12 @@ enum MultipartHeaderSyntax {
     }
 
     /// ASCII-lowercases bytes into a String (non-ASCII bytes are decoded leniently; only used for comparisons).
-    static func lowercased(_ bytes: some Collection<UInt8>) -> String {
+    public static func lowercased(_ bytes: some Collection<UInt8>) -> String {
         String(decoding: bytes.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
     }
 
     /// Strips leading and trailing spaces and tabs.
-    static func trimmed(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+    public static func trimmed(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
         var slice = bytes
         while let first = slice.first, first == space || first == tab { slice = slice.dropFirst() }
         while let last = slice.last, last == space || last == tab { slice = slice.dropLast() }
@@ -198,12 +198,12 @@ enum MultipartHeaderSyntax {
     }
 
     /// Decodes bytes as UTF-8, or as ISO-8859-1 if they aren't valid UTF-8. Never fails.
-    static func decodeText(_ bytes: some Collection<UInt8>) -> String {
+    public static func decodeText(_ bytes: some Collection<UInt8>) -> String {
         String(validating: bytes, as: UTF8.self) ?? latin1(bytes)
     }
 
     /// Decodes bytes as ISO-8859-1 (each byte is the Unicode scalar of the same value).
-    static func latin1(_ bytes: some Collection<UInt8>) -> String {
+    public static func latin1(_ bytes: some Collection<UInt8>) -> String {
         var text = ""
         text.unicodeScalars.append(contentsOf: bytes.map { Unicode.Scalar($0) })
         return text
@@ -213,7 +213,7 @@ enum MultipartHeaderSyntax {
     /// (any bytes above 0x20 except `"` and `;`) or a quoted-string. Parameter names are lowercased.
     /// In quoted-strings `\` only escapes `"` and `\`; any other backslash is kept literally (browsers
     /// and old IE send unescaped Windows paths). Returns nil on syntax errors or control bytes.
-    static func parseParameterized(
+    public static func parseParameterized(
         _ bytes: some Collection<UInt8>
     ) -> (primary: [UInt8], parameters: [(String, [UInt8])])? {
         let input = Array(bytes)

@@ -1,7 +1,7 @@
 import NIOCore
 import Testing
 
-@testable import SluiceServer
+@testable import SluiceParsing
 
 /// One part as reassembled from parser events (`open` until its `.partEnd`).
 private struct Part: Equatable {

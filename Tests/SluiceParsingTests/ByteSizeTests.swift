@@ -1,6 +1,7 @@
+import SluiceTestSupport
 import Testing
 
-import SluiceCore
+import SluiceParsing
 
 @Suite("ByteSize")
 struct ByteSizeTests {

@@ -1,6 +1,7 @@
+import SluiceTestSupport
 import Testing
 
-@testable import SluiceServer
+@testable import SluiceParsing
 
 @Suite("ContentDisposition")
 struct ContentDispositionTests {

@@ -479,13 +479,6 @@ def verify_stored(server, files):
     return broken, kept
 
 
-def entries(server, folder):
-    found = []
-    for _, _, names in os.walk(os.path.join(server.data_dir, folder)):
-        found += names
-    return sorted(found)
-
-
 def origins(server, ids):
     """Where the files `ids` came from, by what the server says of them: the upload kind its name
     starts with (put-cut-chunked-..., tus-...) when it still serves it, else the status of ?info=1."""
@@ -501,7 +494,7 @@ def settled_data_dir(server, ids):
     tmp/ and partial/ to be empty; what still differs then."""
     deadline = time.monotonic() + SWEEP_WAIT
     while True:
-        blobs, tmp, partial = set(entries(server, "blobs")), entries(server, "tmp"), entries(server, "partial")
+        blobs, tmp, partial = set(server.stored("blobs")), server.stored("tmp"), server.stored("partial")
         if blobs == set(ids) and not tmp and not partial or time.monotonic() > deadline:
             break
         time.sleep(1)

@@ -6,8 +6,9 @@ import NIOPosix
 /// The optional password of a link, kept only as a salted scrypt hash.
 ///
 /// Hashing takes tens of milliseconds of CPU and 16 MiB on purpose (it makes guessing slow);
-/// it runs on NIO's blocking thread pool, never on a thread that serves requests, and the pool's
-/// fixed size bounds the memory of hashes running at once.
+/// it runs on a thread of its own, one hash at a time: never on a thread that serves requests,
+/// never on NIO's blocking pool (a burst of password checks would hold up SQLite and file I/O,
+/// which share it), using one core and 16 MiB at most however many checks wait.
 public enum LinkPassword {
     /// scrypt cost (N), block size (r) and parallelism (p): the interactive-login parameters.
     static let cost = 1 << 14
@@ -18,6 +19,12 @@ public enum LinkPassword {
     /// Longest password accepted, in bytes.
     public static let maxLength = 1024
     private static let scheme = "scrypt"
+    /// The one thread every hash runs on; started once, for the life of the process.
+    private static let hashing: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 1)
+        pool.start()
+        return pool
+    }()
 
     /// The stored form of `password`: `scrypt$N$r$p$SALT$KEY` (base64).
     public static func hash(_ password: [UInt8]) async throws -> String {
@@ -47,7 +54,7 @@ public enum LinkPassword {
     private static func derive(
         _ password: [UInt8], salt: [UInt8], cost: Int, blockSize: Int, parallelism: Int
     ) async throws -> [UInt8] {
-        try await NIOThreadPool.singleton.runIfActive {
+        try await hashing.runIfActive {
             let key = try KDF.Scrypt.deriveKey(
                 from: password, salt: salt, outputByteCount: keyLength, rounds: cost, blockSize: blockSize,
                 parallelism: parallelism)

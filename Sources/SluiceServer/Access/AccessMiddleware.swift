@@ -26,13 +26,18 @@ struct AccessMiddleware<Context: RemoteAddressRequestContext>: RouterMiddleware 
 }
 
 /// The request context of every route: Hummingbird's basics plus the client's address, which
-/// the rate limits count by.
+/// the rate limits count by, and whether its connection is still open.
 struct SluiceRequestContext: RequestContext, RemoteAddressRequestContext {
     var coreContext: CoreRequestContextStorage
     let remoteAddress: SocketAddress?
+    private let channel: any Channel
 
     init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         remoteAddress = source.channel.remoteAddress
+        channel = source.channel
     }
+
+    /// Whether the client's connection is still open.
+    var connectionIsOpen: Bool { channel.isActive }
 }

@@ -13,10 +13,7 @@ import NIOHTTPTypes
 ///   `Connection: close`; the connection then reads and discards what the client is still
 ///   sending for a short while, so the client sees the answer instead of a reset, and closes;
 /// - a request's header block must arrive within `headerTimeout` of the connection opening or
-///   the previous response ending, so a slow-loris client cannot hold a connection;
-/// - a connection that ends in the middle of a request body (the client went away, or the
-///   parser refused a chunk) ends that body with ``RequestBodyCutOff``: Hummingbird would take
-///   it for a complete body, and a chunked upload would be stored cut short.
+///   the previous response ending, so a slow-loris client cannot hold a connection.
 final class RequestGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -87,11 +84,6 @@ final class RequestGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelRead(data)
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
-        if requestBodyOpen && !discarding { context.fireErrorCaught(RequestBodyCutOff()) }
-        context.fireChannelInactive()
-    }
-
     func channelReadComplete(context: ChannelHandlerContext) {
         if discarding { context.read() }
         context.fireChannelReadComplete()
@@ -147,6 +139,3 @@ final class RequestGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 }
-
-/// A request body ended by the connection closing before its last byte.
-struct RequestBodyCutOff: Error {}

@@ -14,17 +14,19 @@ struct UploadRoutes: Sendable {
     /// Largest value of a non-file form field.
     static let maxFieldBytes = 1024
 
-    func register(on router: Router<some RequestContext>) {
-        router.put("/") { request, _ in try await put(request, rawName: nil) }
+    func register(on router: Router<SluiceRequestContext>) {
+        router.put("/") { request, context in try await put(request, rawName: nil, context: context) }
         // The router allows one parameter name per path position and GET calls the first
         // segment `id`; for a PUT that segment is the file name.
-        router.put("/:id") { request, context in try await put(request, rawName: context.parameters.get("id")) }
+        router.put("/:id") { request, context in
+            try await put(request, rawName: context.parameters.get("id"), context: context)
+        }
         // `/files` is the tus prefix; the router would not fall back from it to `/:id`.
-        router.put("/files") { request, _ in try await put(request, rawName: "files") }
+        router.put("/files") { request, context in try await put(request, rawName: "files", context: context) }
         router.post("/") { request, _ in try await post(request) }
     }
 
-    func put(_ request: Request, rawName: String?) async throws -> Response {
+    func put(_ request: Request, rawName: String?, context: SluiceRequestContext) async throws -> Response {
         let base = try links.base(for: request)
         let key = try UploadLimitsParser.progressID(from: request.headers)
         let name = try rawName.map(FileName.fromPathSegment)
@@ -46,6 +48,10 @@ struct UploadRoutes: Sendable {
                 reporter?.advance(by: chunk.readableBytes)
             }
             if let declaredLength, upload.received != declaredLength { throw SluiceError.clientDisconnected }
+            // Hummingbird ends a body the same way whether its last chunk came or the connection
+            // closed (the client went away, or the parser refused a chunk): a chunked body is
+            // whole only if the connection is still there to hear the answer.
+            if declaredLength == nil, !context.connectionIsOpen { throw SluiceError.clientDisconnected }
             let stored = try await upload.finish(limits)
             let response = try created([stored], base: base, request: request)
             reporter?.finish(url: links.fileURL(base: base, record: stored.record))

@@ -46,10 +46,12 @@ enum S3XML {
         guard document.readableBytes <= maximumDocumentSize else {
             throw .invalidResponse("XML document of \(document.readableBytes) bytes exceeds \(maximumDocumentSize)")
         }
-        if let problem = unsafeForFoundationXML(Array(document.readableBytesView)) {
-            throw .invalidResponse("XML document \(problem)")
+        let body: ArraySlice<UInt8>
+        switch contentForFoundationXML(Array(document.readableBytesView)) {
+        case .success(let content): body = content
+        case .failure(let problem): throw .invalidResponse("XML document \(problem.reason)")
         }
-        let parser = XMLParser(data: Data(document.readableBytesView))
+        let parser = XMLParser(data: Data(body))
         let builder = TreeBuilder()
         parser.delegate = builder
         guard parser.parse(), let root = builder.root else {
@@ -59,30 +61,41 @@ enum S3XML {
         return root
     }
 
-    /// Why FoundationXML must not see `document`, or `nil`. It crashes the process on some
-    /// malformed input (found by scripts/fuzz: it force-unwraps element names that are not
-    /// UTF-8, and calls `strlen` on the missing data of a bare `<?xml?>`), so only what S3
-    /// documents hold gets through: UTF-8 text without control characters but tab, CR and LF,
-    /// at most one leading `<?xml …?>` declaration with content, and no other `<?` or `<!`
-    /// but CDATA sections (no processing instructions, DOCTYPE or comments).
-    static func unsafeForFoundationXML(_ document: [UInt8]) -> String? {
-        guard String(validating: document, as: UTF8.self) != nil else { return "that is not UTF-8" }
+    /// Why a document is not handed to FoundationXML.
+    struct UnsafeDocument: Error {
+        var reason: String
+    }
+
+    /// What of `document` FoundationXML may parse: the document without its `<?xml …?>`
+    /// declaration, or why none of it. FoundationXML crashes the process on some malformed input
+    /// (found by scripts/fuzz: it force-unwraps element names that are not UTF-8, and calls
+    /// `strlen` on the missing data of a bare `<?xml?>` or of a processing instruction inside a
+    /// broken declaration), so only what S3 documents hold gets through: UTF-8 text without
+    /// control characters but tab, CR and LF, at most one leading declaration (checked here and
+    /// never passed on; the text is UTF-8 already), and no other `<?` or `<!` but CDATA sections
+    /// (no processing instructions, DOCTYPE or comments).
+    static func contentForFoundationXML(_ document: [UInt8]) -> Result<ArraySlice<UInt8>, UnsafeDocument> {
+        guard String(validating: document, as: UTF8.self) != nil else { return .failure(.init(reason: "that is not UTF-8")) }
         guard document.allSatisfy({ $0 >= 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) else {
-            return "with control characters"
+            return .failure(.init(reason: "with control characters"))
         }
         var body = document[...]
-        let declaration = Array("<?xml ".utf8)
-        if body.starts(with: declaration), let end = body.firstRange(of: Array("?>".utf8)) {
-            body = body[end.upperBound...]
+        if body.starts(with: Array("<?xml".utf8)) {
+            let declaration = body.dropFirst(5)
+            guard let end = declaration.firstRange(of: Array("?>".utf8)),
+                declaration.first.map(isWhitespace) == true,
+                !declaration[..<end.lowerBound].contains(where: { $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: ">") })
+            else { return .failure(.init(reason: "with a broken XML declaration")) }
+            body = declaration[end.upperBound...]
         }
         let cdata = Array("<![CDATA[".utf8)
         for index in body.indices.dropLast() where body[index] == UInt8(ascii: "<") {
             let next = body[index + 1]
             if next == UInt8(ascii: "?") || (next == UInt8(ascii: "!") && !body[index...].starts(with: cdata)) {
-                return "with a processing instruction, declaration or comment"
+                return .failure(.init(reason: "with a processing instruction, declaration or comment"))
             }
         }
-        return nil
+        return .success(body)
     }
 
     /// Escapes text for an XML element's content or attribute value.

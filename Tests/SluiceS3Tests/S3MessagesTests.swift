@@ -18,6 +18,8 @@ import Testing
         Array("<Error><Code>x".utf8) + [0, 0] + Array("</Code></Error>".utf8),
         Array("<!DOCTYPE e [<!ENTITY x \"y\">]><Error><Code>&x;</Code></Error>".utf8),
         Array("<Error><?pi?><Code>x</Code></Error>".utf8),
+        Array(#"<?xml version="1.0" enc="UTF-8><Error"<?Complete?><Code>x</Code></Error>"#.utf8),
+        Array("<?xmlns?><Error><Code>x</Code></Error>".utf8),
     ])
     func aDocumentFoundationXMLCannotSurviveIsRefused(body: [UInt8]) {
         #expect(throws: S3Error.self) { try S3XML.parse(ByteBuffer(bytes: body)) }

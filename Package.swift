@@ -58,6 +58,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "CSHA256Blocks"),
+        .target(name: "CFileWriteback"),
         .target(
             name: "SluiceParsing",
             dependencies: [
@@ -82,6 +83,7 @@ let package = Package(
             name: "SluiceStorage",
             dependencies: [
                 "SluiceCore",
+                "CFileWriteback",
                 "SluiceS3",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

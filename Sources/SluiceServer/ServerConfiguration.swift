@@ -34,6 +34,9 @@ public struct ServerConfiguration: Sendable {
     /// (`local` on SQLite, which one process uses).
     public var instanceID: String?
     public var logLevel: Logger.Level = .info
+    /// Threads that do the blocking file work of local storage (writes, fsyncs, reads): an
+    /// fsync holds its thread until the disk is done, so many uploads ending at once need many.
+    public var fileThreads = 16
     /// A connection that sends nothing for this long is closed (slow or dead clients).
     public var idleTimeout: Duration = .seconds(60)
     /// A request's header block must arrive within this time (slow-loris).

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOFileSystem
+import NIOPosix
 import ServiceLifecycle
 import SluiceCore
 import SluiceMetadata
@@ -27,11 +28,19 @@ struct Stores {
         var closings: [@Sendable () async throws -> Void] = []
         do {
             let blobs: any BlobStore
+            // Local storage does its file work on threads of its own, not on NIO's shared
+            // blocking pool (two threads on two cores), which SQLite also uses.
+            func localStore(_ root: FilePath) async throws -> LocalBlobStore {
+                let threads = NIOThreadPool(numberOfThreads: configuration.fileThreads)
+                threads.start()
+                closings.append { try await threads.shutdownGracefully() }
+                return try await LocalBlobStore(root: root, threads: threads, logger: logger)
+            }
             switch try StorageLocation(configuration.storage, awsEnvironment: configuration.awsEnvironment) {
             case .dataDirectory:
-                blobs = try await LocalBlobStore(root: dataDirectory, logger: logger)
+                blobs = try await localStore(dataDirectory)
             case .directory(let path):
-                blobs = try await LocalBlobStore(root: FilePath(path), logger: logger)
+                blobs = try await localStore(FilePath(path))
             case .s3(let location):
                 let httpClient = HTTPClient(
                     eventLoopGroupProvider: .singleton,

@@ -20,6 +20,8 @@ import SluiceCore
 public struct LocalBlobStore: BlobStore {
     let root: FilePath
     let fileSystem: FileSystem
+    /// The threads `fileSystem` runs on, for reads done in one blocking job.
+    let threads: NIOThreadPool
     let logger: Logger
     /// Size of the chunks handed to readers.
     let readChunkSize: Int
@@ -28,10 +30,14 @@ public struct LocalBlobStore: BlobStore {
     var temporaryDirectory: FilePath { root.appending("tmp") }
     var partialDirectory: FilePath { root.appending("partial") }
 
-    /// Creates the store's directories under `root` when they are missing.
-    public init(root: FilePath, logger: Logger, readChunkSize: Int = 256 * 1024) async throws {
+    /// Creates the store's directories under `root` when they are missing. The file work runs
+    /// on `threads`.
+    public init(
+        root: FilePath, threads: NIOThreadPool = .singleton, logger: Logger, readChunkSize: Int = 256 * 1024
+    ) async throws {
         self.root = root
-        self.fileSystem = .shared
+        self.threads = threads
+        self.fileSystem = FileSystem(threadPool: threads)
         self.logger = logger
         self.readChunkSize = readChunkSize
         for directory in [blobsDirectory, temporaryDirectory, partialDirectory] {
@@ -87,6 +93,13 @@ public struct LocalBlobStore: BlobStore {
         range: ClosedRange<Int64>?,
         into consume: (ByteBuffer) async throws -> Void
     ) async throws {
+        if let range, range.count <= readChunkSize {
+            // One chunk (a small file, a Range) is read in one job on a file thread, where the
+            // file system's open, read and close would be three trips there and back.
+            let path = blobPath(id)
+            try await consume(try await threads.runIfActive { try Self.read(path, range: range) })
+            return
+        }
         try await fileSystem.withFileHandle(forReadingAt: blobPath(id)) { handle in
             let chunks: FileChunks
             if let range {
@@ -97,6 +110,24 @@ public struct LocalBlobStore: BlobStore {
             for try await chunk in chunks {
                 try await consume(chunk)
             }
+        }
+    }
+
+    /// Reads `range` of the file at `path`, blocking; fails if the file ends before the range does.
+    private static func read(_ path: FilePath, range: ClosedRange<Int64>) throws -> ByteBuffer {
+        let descriptor = try FileDescriptor.open(path, .readOnly, options: .closeOnExec)
+        return try descriptor.closeAfter {
+            let length = Int(range.count)
+            var buffer = ByteBufferAllocator().buffer(capacity: length)
+            while buffer.readableBytes < length {
+                let missing = length - buffer.readableBytes
+                let offset = range.lowerBound + Int64(buffer.readableBytes)
+                let read = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: missing) { free in
+                    try descriptor.read(fromAbsoluteOffset: offset, into: UnsafeMutableRawBufferPointer(rebasing: free.prefix(missing)))
+                }
+                guard read > 0 else { throw SluiceError.notFound("the file is shorter than its record") }
+            }
+            return buffer
         }
     }
 

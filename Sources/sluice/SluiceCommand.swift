@@ -55,6 +55,8 @@ struct Serve: AsyncParsableCommand {
     var idleTimeout: String?
     @Option(help: "A request's header block must arrive within this time: seconds, or s/m/h/d (SLUICE_HEADER_TIMEOUT). [default: 30s]")
     var headerTimeout: String?
+    @Option(help: "Threads for the blocking file work of local storage; an fsync holds one until the disk is done (SLUICE_FILE_THREADS). [default: 16]")
+    var fileThreads: Int?
     @Option(help: "trace, debug, info, notice, warning, error or critical (SLUICE_LOG_LEVEL). [default: info]")
     var logLevel: String?
 
@@ -110,6 +112,10 @@ struct Serve: AsyncParsableCommand {
         if let idle = try duration(idleTimeout, "IDLE_TIMEOUT", flag: "--idle-timeout") { configuration.idleTimeout = idle }
         if let header = try duration(headerTimeout, "HEADER_TIMEOUT", flag: "--header-timeout") {
             configuration.headerTimeout = header
+        }
+        if let text = value(fileThreads.map(String.init), "FILE_THREADS") {
+            guard let count = Int(text), (1...1024).contains(count) else { throw ValidationError("invalid --file-threads: \(text)") }
+            configuration.fileThreads = count
         }
         if let text = value(logLevel, "LOG_LEVEL") {
             guard let level = Logger.Level(rawValue: text.lowercased()) else { throw ValidationError("invalid log level: \(text)") }

@@ -49,6 +49,19 @@ struct LocalBlobStoreTests {
         }
     }
 
+    @Test("a range read in one job fails when the file on disk is shorter than the range")
+    func shortFileRead() async throws {
+        try await BlobFixture.with { fixture in
+            var source = TestBytes(seed: 0x5407)
+            let id = try await fixture.storeBlob([source.next(1000)])
+            let prefix = String(id.rawValue.prefix(2))
+            let path = fixture.blobsDirectory.appendingPathComponent(prefix).appendingPathComponent(id.rawValue).path
+            #expect(truncate(path, 500) == 0)
+            #expect(try await fixture.read(id, range: 0...499).bytes.count == 500)
+            await #expect(throws: SluiceError.self) { try await fixture.read(id, range: 0...999) }
+        }
+    }
+
     @Test("blobs of no bytes and of one byte", arguments: [[Int](), [0], [0, 0], [1], [0, 1, 0]])
     func tinyBlobs(chunkSizes: [Int]) async throws {
         try await BlobFixture.with { fixture in

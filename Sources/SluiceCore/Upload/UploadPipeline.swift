@@ -96,32 +96,10 @@ public final class UploadSession {
             throw SluiceError.tooLarge(limit: pipeline.maxUploadSize)
         }
         try charge?.add(count)
-        if chunk.readableBytes < Self.concurrentHashingThreshold {
-            chunk.withUnsafeReadableBytes { digest.update(bufferPointer: $0) }
-            try await writer.write(chunk)
-        } else {
-            // A large chunk is hashed on another thread while storage takes it: on a fast
-            // upload hashing and writing each take a core, and one after the other they
-            // halved the throughput.
-            let hashing = Task { [digest] in
-                var digest = digest
-                chunk.withUnsafeReadableBytes { digest.update(bufferPointer: $0) }
-                return digest
-            }
-            do {
-                try await writer.write(chunk)
-            } catch {
-                _ = await hashing.value
-                throw error
-            }
-            digest = await hashing.value
-        }
+        chunk.withUnsafeReadableBytes { digest.update(bufferPointer: $0) }
+        try await writer.write(chunk)
         received += count
     }
-
-    /// Chunks at least this large are hashed concurrently with their write; a task per smaller
-    /// chunk (a slow client's) would cost more than it saves.
-    static let concurrentHashingThreshold = 16 * 1024
 
     /// Makes every byte durable and puts the blob in place, still without a link.
     public func seal() async throws {

@@ -13,15 +13,20 @@ public struct SQLiteMetadata: Sendable {
     public static let instance = "local"
 
     /// Opens (creating if needed) the database at `path` in WAL mode with full fsync on commit,
-    /// so an acknowledged upload survives a power loss, and brings its schema up to date.
+    /// so an acknowledged upload survives a power loss, and brings its schema up to date. Writes
+    /// that queue up share a commit (``GroupCommittingDatabase``).
     public static func open(path: String, logger: Logger) async throws -> SQLiteMetadata {
         let connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
         do {
             for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA busy_timeout=5000"] {
                 _ = try await connection.query(pragma)
             }
-            let store = SQLMetadataStore(database: connection.sql(), instance: instance, migrationLock: SingleProcessLock())
-            try await store.migrate()
+            // The migrations run their own transactions, on the plain connection; everything
+            // after shares commits (GroupCommittingDatabase).
+            try await SQLMetadataStore(database: connection.sql(), instance: instance, migrationLock: SingleProcessLock())
+                .migrate()
+            let store = SQLMetadataStore(
+                database: GroupCommittingDatabase(connection.sql()), instance: instance, migrationLock: SingleProcessLock())
             return SQLiteMetadata(store: store, connection: connection)
         } catch {
             try? await connection.close()

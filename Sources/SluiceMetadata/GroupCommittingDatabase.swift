@@ -1,0 +1,137 @@
+import Logging
+import NIOCore
+import SQLKit
+import Synchronization
+
+/// A SQLite database whose writes share transactions when they queue up (group commit).
+///
+/// SQLite commits one transaction at a time, each with an fsync of its write-ahead log, so with
+/// `synchronous=FULL` every upload's two commits waited in one line for the disk. Here a write
+/// that arrives while another runs waits for it, and everything that queued meanwhile then
+/// runs in one `BEGIN IMMEDIATE … COMMIT`: one fsync for the lot, and each caller returns only
+/// after that commit, so an answered upload is still durable. Rows are handed to the callers
+/// only once their transaction committed.
+///
+/// If a statement of a shared transaction fails, the transaction is rolled back and each of its
+/// statements runs again on its own, so one caller's error (a constraint, say) is never
+/// another's. Reads (`SELECT`, `PRAGMA`) are not queued. Statements that manage transactions
+/// themselves (the schema migrations) must use the plain connection.
+final class GroupCommittingDatabase: SQLDatabase {
+    private struct Write {
+        let query: any SQLExpression
+        let onRow: @Sendable (any SQLRow) -> Void
+        let done: CheckedContinuation<Void, any Error>
+    }
+
+    private struct Queue {
+        var waiting: [Write] = []
+        var running = false
+    }
+
+    private let inner: any SQLDatabase
+    private let queue = Mutex(Queue())
+
+    init(_ inner: any SQLDatabase) {
+        self.inner = inner
+    }
+
+    var logger: Logger { inner.logger }
+    var eventLoop: any EventLoop { inner.eventLoop }
+    var version: (any SQLDatabaseReportedVersion)? { inner.version }
+    var dialect: any SQLDialect { inner.dialect }
+    var queryLogLevel: Logger.Level? { inner.queryLogLevel }
+
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) -> EventLoopFuture<Void> {
+        let promise = eventLoop.makePromise(of: Void.self)
+        promise.completeWithTask { try await self.execute(sql: query, onRow) }
+        return promise.futureResult
+    }
+
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) async throws {
+        guard Self.writes(inner.serialize(query).sql) else {
+            return try await inner.execute(sql: query, onRow)
+        }
+        try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
+            let startsRunning = queue.withLock { queue in
+                queue.waiting.append(Write(query: query, onRow: onRow, done: done))
+                guard !queue.running else { return false }
+                queue.running = true
+                return true
+            }
+            if startsRunning { Task { await self.runQueued() } }
+        }
+    }
+
+    /// Whether `sql` may change the database (anything but a read).
+    static func writes(_ sql: some StringProtocol) -> Bool {
+        let verb = sql.drop { $0.isWhitespace }.prefix { $0.isLetter }.uppercased()
+        return verb != "SELECT" && verb != "PRAGMA"
+    }
+
+    /// Runs what waits, batch after batch, until nothing does.
+    private func runQueued() async {
+        while true {
+            let batch = queue.withLock { queue in
+                let batch = queue.waiting
+                queue.waiting = []
+                if batch.isEmpty { queue.running = false }
+                return batch
+            }
+            guard !batch.isEmpty else { return }
+            if batch.count == 1 {
+                await runAlone(batch[0])
+            } else {
+                await runTogether(batch)
+            }
+        }
+    }
+
+    private func runAlone(_ write: Write) async {
+        do {
+            try await inner.execute(sql: write.query, write.onRow)
+            write.done.resume()
+        } catch {
+            write.done.resume(throwing: error)
+        }
+    }
+
+    private func runTogether(_ batch: [Write]) async {
+        do {
+            try await inner.execute(sql: SQLRaw("BEGIN IMMEDIATE")) { _ in }
+        } catch {
+            // Most likely another process holds the database: everyone gets that answer.
+            for write in batch { write.done.resume(throwing: error) }
+            return
+        }
+        var rows: [[any SQLRow]] = []
+        for write in batch {
+            let collected = RowCollector()
+            do {
+                try await inner.execute(sql: write.query) { collected.add($0) }
+                rows.append(collected.rows)
+            } catch {
+                try? await inner.execute(sql: SQLRaw("ROLLBACK")) { _ in }
+                for write in batch { await runAlone(write) }
+                return
+            }
+        }
+        do {
+            try await inner.execute(sql: SQLRaw("COMMIT")) { _ in }
+        } catch {
+            try? await inner.execute(sql: SQLRaw("ROLLBACK")) { _ in }
+            for write in batch { write.done.resume(throwing: error) }
+            return
+        }
+        for (write, rows) in zip(batch, rows) {
+            rows.forEach(write.onRow)
+            write.done.resume()
+        }
+    }
+}
+
+/// The rows of one statement, kept until its transaction commits.
+private final class RowCollector: Sendable {
+    private let collected = Mutex<[any SQLRow]>([])
+    func add(_ row: any SQLRow) { collected.withLock { $0.append(row) } }
+    var rows: [any SQLRow] { collected.withLock { $0 } }
+}

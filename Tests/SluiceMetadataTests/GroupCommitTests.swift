@@ -1,0 +1,63 @@
+import Testing
+
+import Foundation
+import SQLiteNIO
+import SluiceCore
+import SluiceMetadata
+
+/// Many writes at once on the SQLite store, whose writes share transactions when they queue up:
+/// each lands once, answers are each caller's own, and one caller's failure is not another's.
+@Suite("SQLite group commit")
+struct GroupCommitTests {
+    typealias Fixture = MetadataFixture
+
+    @Test("200 uploads inserted and completed at once all land, and each deletion answers once")
+    func concurrentWrites() async throws {
+        try await Fixture.withStore { store, path in
+            let records = try await withThrowingTaskGroup(of: FileRecord.self) { group in
+                for _ in 0..<200 { group.addTask { try await store.storeComplete() } }
+                return try await group.reduce(into: [FileRecord]()) { $0.append($1) }
+            }
+            let stored = try await Fixture.rawSQL(path: path, "SELECT COUNT(*) AS n FROM files WHERE state = 'complete'")
+            #expect(stored.first?.column("n")?.integer == 200)
+            for record in records.prefix(10) { #expect(try await store.find(record.id)?.state == .complete) }
+
+            // `markDeleted` reads its answer from `RETURNING`: true once per record, at once or not.
+            let halves = [Array(records.prefix(100)), Array(records.dropFirst(100))]
+            for half in halves {
+                let answers = try await withThrowingTaskGroup(of: Bool.self) { group in
+                    for record in half + half { group.addTask { try await store.markDeleted(record.id) } }
+                    return try await group.reduce(into: [Bool]()) { $0.append($1) }
+                }
+                #expect(answers.count(where: { $0 }) == half.count)
+            }
+            let deleted = try await Fixture.rawSQL(path: path, "SELECT COUNT(*) AS n FROM files WHERE state = 'deleted'")
+            #expect(deleted.first?.column("n")?.integer == 200)
+        }
+    }
+
+    @Test("a write that fails among many fails alone; the others are stored")
+    func oneFailureAmongMany() async throws {
+        try await Fixture.withStore { store, path in
+            let existing = (0..<20).map { _ in Fixture.uploadingRecord() }
+            for record in existing { try await store.insertUploading(record) }
+            // 20 inserts of ids that exist (a primary-key violation each) among 180 new ones.
+            let fresh = (0..<180).map { _ in Fixture.uploadingRecord() }
+            let outcomes = await withTaskGroup(of: (FileID, Bool).self) { group in
+                for (index, record) in (fresh + existing).enumerated().shuffled() {
+                    group.addTask {
+                        var record = record
+                        if index >= fresh.count { record.name = "again.pdf" }
+                        return (record.id, (try? await store.insertUploading(record)) != nil)
+                    }
+                }
+                return await group.reduce(into: [FileID: Bool]()) { $0[$1.0] = $1.1 }
+            }
+            #expect(fresh.allSatisfy { outcomes[$0.id] == true })
+            #expect(existing.allSatisfy { outcomes[$0.id] == false })
+            let rows = try await Fixture.rawSQL(path: path, "SELECT COUNT(*) AS n FROM files")
+            #expect(rows.first?.column("n")?.integer == 200)
+            for record in existing { #expect(try await store.find(record.id)?.name == record.name) }
+        }
+    }
+}

@@ -89,7 +89,9 @@ public func buildApplication(
         },
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port), serverName: "sluice",
-            reuseAddress: true),
+            // Hummingbird's 256 dropped connections when a thousand clients connected at once
+            // (the kernel caps it at net.core.somaxconn, 4096 here).
+            backlog: 4096, reuseAddress: true),
         // Shut down in reverse order, after the HTTP server drained: the sweeper, the progress
         // hub, and last the stores everything else uses.
         services: [stores.closer] + stores.services + [sweeper],

@@ -58,7 +58,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "CSHA256Blocks"),
-        .target(name: "CFileWriteback"),
+        .target(name: "CLinux"),
         .target(
             name: "SluiceParsing",
             dependencies: [
@@ -83,7 +83,7 @@ let package = Package(
             name: "SluiceStorage",
             dependencies: [
                 "SluiceCore",
-                "CFileWriteback",
+                "CLinux",
                 "SluiceS3",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -124,6 +124,7 @@ let package = Package(
         .target(
             name: "SluiceServer",
             dependencies: [
+                "CLinux",
                 "SluiceCore",
                 "SluiceParsing",
                 "SluiceStorage",

@@ -1,4 +1,4 @@
-import CFileWriteback
+import CLinux
 import Foundation
 import NIOCore
 import NIOFileSystem
@@ -84,9 +84,9 @@ final class FileAppender {
         let next = (start: writebackEnd, length: offset - writebackEnd)
         let failure = try await LocalBlobStore.mapErrors {
             try await handle.withUnsafeDescriptor { descriptor -> Int32 in
-                let started = cfilewriteback_start(descriptor.rawValue, next.start, next.length)
+                let started = clinux_start_writeback(descriptor.rawValue, next.start, next.length)
                 guard previous.length > 0 else { return started }
-                return cfilewriteback_wait(descriptor.rawValue, previous.start, previous.length)
+                return clinux_wait_writeback(descriptor.rawValue, previous.start, previous.length)
             }
         }
         if failure == ENOSPC || failure == EDQUOT { throw SluiceError.insufficientStorage }

@@ -49,7 +49,7 @@ FD_SLACK = 5
 # (~27,000 operations) ended 1.2 MiB above it; 600 s (~66,000, while ~1,200 cut chunked PUTs
 # wrongly became files) ended 8 MiB above, its peak 9.4 MiB. Since the server does its file work
 # on 16 threads and reads 128 KiB at a time, 600 s run ~183,000 operations and ended 31.1 and
-# 33.0 MiB above (peaks 43-45 MiB above), 120 s ended 1.8 above: memory the allocator keeps in
+# 33.0 MiB above (peaks 42-43 MiB above), 120 s ended 1.8 above: memory the allocator keeps in
 # pieces malloc_trim cannot return, not yet explained. 48 MiB leaves room for that, while 512
 # bytes kept per operation (89 MiB at that pace), or an 8 MiB body in 10,000, exceed it.
 RSS_SLACK = 48 * MIB

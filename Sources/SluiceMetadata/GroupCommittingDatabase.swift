@@ -14,8 +14,11 @@ import Synchronization
 ///
 /// If a statement of a shared transaction fails, the transaction is rolled back and each of its
 /// statements runs again on its own, so one caller's error (a constraint, say) is never
-/// another's. Reads (`SELECT`, `PRAGMA`) are not queued. Statements that manage transactions
-/// themselves (the schema migrations) must use the plain connection.
+/// another's. Reads (`SELECT`, `PRAGMA`) are not queued: on the one connection, a read that
+/// comes while a shared transaction is open sees its writes before they are committed (a
+/// record a moment early; gone again only if the commit fails). Statements that manage
+/// transactions themselves (the schema migrations) must use the plain connection. Each write is
+/// rendered to SQL once here, to tell it from a read, and again by the connection.
 final class GroupCommittingDatabase: SQLDatabase {
     private struct Write {
         let query: any SQLExpression

@@ -1,16 +1,19 @@
 """Part 2 of scripts/bench: many slow uploads at once, and how quickly the server still answers.
 
 N clients each PUT a file of SIZE MiB, throttled to RATE MiB/s, all at once over their own
-connections, while a probe GETs a small URL every 50 ms on a fresh connection. Prints one JSON
+connections, while a probe GETs a small URL every 50 ms on a fresh connection. The probe runs
+in a process of its own, so that the clients' busy event loop does not delay it. Prints one JSON
 line: total MB/s (all bytes over the wall time from the first connection to the last answer),
-failed uploads, and the probe's latency p50/p99/max in ms. Afterwards, untimed, it deletes
-what it stored through the `X-Url-Delete` links a Sluice gives.
+failed uploads, and the probe's latency p50/p99/max in ms (a failed probe counts as infinite;
+"probe_failures" counts them). Afterwards, untimed, it deletes what it stored through the
+`X-Url-Delete` links a Sluice gives.
 
 Usage: bench_load.py HOST PORT UPLOAD_PATH_PREFIX PROBE_PATH N SIZE_MIB RATE_MIB_S
 """
 
 import asyncio
 import json
+import multiprocessing
 import os
 import resource
 import sys
@@ -71,6 +74,19 @@ async def probe(host, port, path, stop, latencies):
         await asyncio.sleep(max(0.0, PROBE_EVERY - took))
 
 
+def probe_process(host, port, path, stop, results):
+    """The probe, in its own process until `stop` is set; sends its latencies to `results`."""
+    async def run():
+        stopping = asyncio.Event()
+        latencies = []
+        prober = asyncio.create_task(probe(host, port, path, stopping, latencies))
+        await asyncio.get_running_loop().run_in_executor(None, stop.wait)
+        stopping.set()
+        await prober
+        return latencies
+    results.send(asyncio.run(run()))
+
+
 def percentile(values, share):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
@@ -82,14 +98,16 @@ async def main():
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, count + 256)), hard))
     body = os.urandom(size)
-    stop = asyncio.Event()
-    latencies = []
-    prober = asyncio.create_task(probe(host, port, probe_path, stop, latencies))
+    stop = multiprocessing.Event()
+    receiver, sender = multiprocessing.Pipe(duplex=False)
+    prober = multiprocessing.Process(target=probe_process, args=(host, port, probe_path, stop, sender))
+    prober.start()
     start = time.monotonic()
     results = await asyncio.gather(*(upload(host, port, f"{prefix}{i}.bin", body, rate) for i in range(count)))
     wall = time.monotonic() - start
     stop.set()
-    await prober
+    latencies = receiver.recv()
+    prober.join()
     stored = [result for result in results if result is not None]
     done = len(stored)
     for url in stored:
@@ -98,7 +116,7 @@ async def main():
     print(json.dumps({
         "mbps": round(done * size / wall / 1e6, 1), "failures": count - done, "probes": len(latencies),
         "p50": round(percentile(latencies, 0.5), 1), "p99": round(percentile(latencies, 0.99), 1),
-        "max": round(max(latencies), 1),
+        "max": round(max(latencies), 1), "probe_failures": latencies.count(float("inf")),
     }))
 
 

@@ -67,6 +67,7 @@ public func buildApplication(
 
     let maxUploadSize = configuration.maxUploadSize
     let headerTimeout = TimeAmount(configuration.headerTimeout)
+    let readBudget = ReadBudget(bytes: configuration.readBudget)
     var app = Application(
         router: router,
         server: HTTPServerBuilder { responder in
@@ -85,7 +86,7 @@ public func buildApplication(
                         ),
                         ws: .init(maxFrameSize: 1 << 14, autoPing: .enabled(timePeriod: .seconds(30)))
                     )),
-                headerTimeout: headerTimeout)
+                headerTimeout: headerTimeout, readBudget: readBudget)
         },
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port), serverName: "sluice",

@@ -37,6 +37,9 @@ public struct ServerConfiguration: Sendable {
     /// Threads that do the blocking file work of local storage (writes, fsyncs, reads): an
     /// fsync holds its thread until the disk is done, so many uploads ending at once need many.
     public var fileThreads = 16
+    /// What the socket reads that connections have waiting to be processed may hold together:
+    /// reads get smaller as connections grow in number (see `ReadBudget`).
+    public var readBudget = 64 << 20
     /// A connection that sends nothing for this long is closed (slow or dead clients).
     public var idleTimeout: Duration = .seconds(60)
     /// A request's header block must arrive within this time (slow-loris).

@@ -57,6 +57,8 @@ struct Serve: AsyncParsableCommand {
     var headerTimeout: String?
     @Option(help: "Threads for the blocking file work of local storage; an fsync holds one until the disk is done (SLUICE_FILE_THREADS). [default: 16]")
     var fileThreads: Int?
+    @Option(help: "What the reads of all connections waiting for the server may hold together, as for --max-upload-size; many connections read in smaller pieces, none in less than 16 KiB (SLUICE_READ_BUDGET). [default: 64MiB]")
+    var readBudget: String?
     @Option(help: "trace, debug, info, notice, warning, error or critical (SLUICE_LOG_LEVEL). [default: info]")
     var logLevel: String?
 
@@ -116,6 +118,12 @@ struct Serve: AsyncParsableCommand {
         if let text = value(fileThreads.map(String.init), "FILE_THREADS") {
             guard let count = Int(text), (1...1024).contains(count) else { throw ValidationError("invalid --file-threads: \(text)") }
             configuration.fileThreads = count
+        }
+        if let text = value(readBudget, "READ_BUDGET") {
+            guard let size = ByteSize.parse(text), (1...(1 << 40)).contains(size) else {
+                throw ValidationError("invalid --read-budget: \(text)")
+            }
+            configuration.readBudget = Int(size)
         }
         if let text = value(logLevel, "LOG_LEVEL") {
             guard let level = Logger.Level(rawValue: text.lowercased()) else { throw ValidationError("invalid log level: \(text)") }

@@ -126,19 +126,11 @@ struct GuardedChildChannel<Inner: ServerChildChannel>: ServerChildChannel {
 
     let inner: Inner
     let headerTimeout: TimeAmount
-
-    /// Reads of up to 128 KiB (NIO's default stops at 64 KiB) once a connection sends fast: a
-    /// 1 GiB upload took 1.2-1.4 s instead of 1.5-1.6 s here. Not more: up to 14 body chunks of
-    /// a connection wait in Hummingbird's and NIO's queues while the server is behind, and 1000
-    /// uploads faster than the machine held 0.66 GiB with 64 KiB reads, 1.26 GiB with 128 KiB and
-    /// 1.73 GiB with 256 KiB.
-    static var receiveBuffers: AdaptiveRecvByteBufferAllocator {
-        AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2048, maximum: 128 * 1024)
-    }
+    let readBudget: ReadBudget
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
-            try channel.syncOptions?.setOption(ChannelOptions.recvAllocator, value: Self.receiveBuffers)
+            try readBudget.manage(channel)
             try channel.pipeline.syncOperations.addHandler(ConnectionOpeningGuard(headerTimeout: headerTimeout))
         }.flatMap {
             inner.setup(channel: channel, logger: logger)

@@ -1,0 +1,52 @@
+import NIOCore
+import NIOPosix
+import Testing
+
+@testable import SluiceServer
+
+/// `ReadBudget` shares socket reads out among the open connections of a real listening socket.
+@Suite struct ReadBudgetTests {
+    /// Room for four connections' queues of 128 KiB reads.
+    static let budgetBytes = 4 * ReadBudget.queuedReadsPerConnection * ReadBudget.largestRead
+
+    @Test func readsShrinkAsConnectionsOpenAndGrowBackAsTheyClose() async throws {
+        let budget = ReadBudget(bytes: Self.budgetBytes)
+        let group = MultiThreadedEventLoopGroup.singleton
+        let server = try await ServerBootstrap(group: group)
+            .childChannelInitializer { channel in channel.eventLoop.makeCompletedFuture { try budget.manage(channel) } }
+            .bind(host: "127.0.0.1", port: 0).get()
+        defer { server.close(promise: nil) }
+        #expect(budget.readLimit == ReadBudget.largestRead)
+
+        var clients: [any Channel] = []
+        for _ in 0..<8 { clients.append(try await ClientBootstrap(group: group).connect(to: server.localAddress!).get()) }
+        try await waitUntil { budget.readLimit == ReadBudget.largestRead / 2 }
+        for _ in 0..<56 { clients.append(try await ClientBootstrap(group: group).connect(to: server.localAddress!).get()) }
+        try await waitUntil { budget.readLimit == ReadBudget.smallestRead }
+        for _ in 0..<200 { clients.append(try await ClientBootstrap(group: group).connect(to: server.localAddress!).get()) }
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(budget.readLimit == ReadBudget.smallestRead, "never below the smallest read")
+
+        for client in clients { try await client.close() }
+        try await waitUntil { budget.readLimit == ReadBudget.largestRead }
+    }
+
+    @Test func readsGrowWhileTheyFillTheirBufferUpToTheLimitAndShrinkWhenTheyDoNot() {
+        let budget = ReadBudget(bytes: Self.budgetBytes)
+        var allocator = ReadBudget.Allocator(budget: budget)
+        let bytes = ByteBufferAllocator()
+        var sizes: [Int] = []
+        for _ in 0..<8 {
+            let buffer = allocator.buffer(allocator: bytes)
+            sizes.append(buffer.capacity)
+            _ = allocator.record(actualReadBytes: buffer.capacity)
+        }
+        #expect(sizes.first == ReadBudget.Allocator.smallest)
+        #expect(sizes.last == ReadBudget.largestRead)
+        #expect(sizes == sizes.sorted())
+
+        _ = allocator.record(actualReadBytes: 100)
+        _ = allocator.record(actualReadBytes: 100)
+        #expect(allocator.buffer(allocator: bytes).capacity == ReadBudget.largestRead / 4)
+    }
+}

@@ -188,6 +188,7 @@ let package = Package(
             name: "SluiceStorageTests",
             dependencies: [
                 "SluiceStorage",
+                "CLinux",
                 "SluiceCore",
                 "SluiceS3",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -23,6 +23,41 @@ int clinux_wait_writeback(int fd, int64_t offset, int64_t length) { return ENOSY
 
 #endif
 
+#if defined(__linux__)
+#include <linux/openat2.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+#endif
+
+#if defined(__linux__) && defined(SYS_openat2) && defined(RESOLVE_CACHED) && defined(RWF_NOWAIT)
+
+int64_t clinux_read_cached(const char *path, int64_t offset, void *buffer, int64_t length) {
+    struct open_how how = {.flags = O_RDONLY | O_CLOEXEC, .resolve = RESOLVE_CACHED};
+    const int fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+    if (fd < 0) return -errno;
+    int64_t done = 0;
+    while (done < length) {
+        struct iovec piece = {.iov_base = (char *)buffer + done, .iov_len = (size_t)(length - done)};
+        const ssize_t read = preadv2(fd, &piece, 1, offset + done, RWF_NOWAIT);
+        if (read < 0) {
+            const int error = errno;
+            close(fd);
+            return -error;
+        }
+        if (read == 0) break;
+        done += read;
+    }
+    close(fd);
+    return done;
+}
+
+#else
+
+int64_t clinux_read_cached(const char *path, int64_t offset, void *buffer, int64_t length) { return -ENOSYS; }
+
+#endif
+
 #if defined(__GLIBC__)
 #include <malloc.h>
 void clinux_trim_memory(void) { malloc_trim(0); }

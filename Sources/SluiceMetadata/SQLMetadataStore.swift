@@ -15,12 +15,17 @@ public struct SQLMetadataStore: MetadataStore {
     /// This instance's name in `owner` and `instances`.
     let instance: String
     let migrationLock: any MigrationLock
+    /// Records kept in memory; only for a database this store alone writes to.
+    let records: RecordCache?
 
-    /// Uses `database` as `instance`; call ``migrate()`` before anything else.
-    init(database: any SQLDatabase, instance: String, migrationLock: any MigrationLock) {
+    /// Uses `database` as `instance`; call ``migrate()`` before anything else. With `records`,
+    /// lookups of complete files are answered from memory: only when no other process writes
+    /// to `database`.
+    init(database: any SQLDatabase, instance: String, migrationLock: any MigrationLock, records: RecordCache? = nil) {
         self.database = database
         self.instance = instance
         self.migrationLock = migrationLock
+        self.records = records
     }
 
     /// How long a sweep may hold the sweeper's turn before another instance may take it (a
@@ -93,6 +98,7 @@ public struct SQLMetadataStore: MetadataStore {
     }
 
     private func complete(_ record: FileRecord, lease: String?) async throws -> Bool {
+        defer { records?.forget(record.id) }
         let leaseCondition: SQLQueryString = lease.map { "AND lease_token = \(bind: $0)" } ?? ""
         return try await database.raw(
             """
@@ -107,7 +113,8 @@ public struct SQLMetadataStore: MetadataStore {
     }
 
     public func acquireUpload(_ id: FileID, offset: Int64, lease: String, until: Date, now: Date) async throws -> FileRecord? {
-        try await database.raw(
+        defer { records?.forget(id) }
+        return try await database.raw(
             """
             UPDATE files SET lease_token = \(bind: lease), lease_until = \(bind: Millis(until)), owner = \(bind: instance)
             WHERE id = \(bind: id.rawValue) AND state = 'uploading' AND resumable = 1 AND size = \(bind: offset)
@@ -119,6 +126,7 @@ public struct SQLMetadataStore: MetadataStore {
     }
 
     public func saveProgress(_ record: FileRecord, lease: String, leaseUntil: Date?) async throws -> Bool {
+        defer { records?.forget(record.id) }
         let leaseUpdate: SQLQueryString =
             leaseUntil.map { "lease_until = \(bind: Millis($0))" } ?? "lease_token = NULL, lease_until = NULL, owner = NULL"
         return try await database.raw(
@@ -134,6 +142,7 @@ public struct SQLMetadataStore: MetadataStore {
     }
 
     public func releaseUpload(_ id: FileID, lease: String) async throws {
+        defer { records?.forget(id) }
         try await database.raw(
             """
             UPDATE files SET lease_token = NULL, lease_until = NULL, owner = NULL
@@ -143,7 +152,8 @@ public struct SQLMetadataStore: MetadataStore {
     }
 
     public func abandonUpload(_ id: FileID) async throws -> Bool {
-        try await database.raw(
+        defer { records?.forget(id) }
+        return try await database.raw(
             """
             UPDATE files SET state = 'deleted', lease_token = NULL, lease_until = NULL, owner = NULL
             WHERE id = \(bind: id.rawValue) AND state = 'uploading' AND resumable = 1
@@ -153,16 +163,22 @@ public struct SQLMetadataStore: MetadataStore {
     }
 
     public func find(_ id: FileID) async throws -> FileRecord? {
-        try await database.raw("SELECT * FROM files WHERE id = \(bind: id.rawValue)").first().map(FileRow.decode)
+        let (kept, generation) = records?.lookUp(id) ?? (nil, 0)
+        if let kept { return kept }
+        let record = try await database.raw("SELECT * FROM files WHERE id = \(bind: id.rawValue)").first().map(FileRow.decode)
+        if let record { records?.offer(record, readAt: generation) }
+        return record
     }
 
     public func remove(_ id: FileID) async throws {
+        defer { records?.forget(id) }
         try await database.raw("DELETE FROM running_downloads WHERE file_id = \(bind: id.rawValue)").run()
         try await database.raw("DELETE FROM files WHERE id = \(bind: id.rawValue)").run()
     }
 
     public func markDeleted(_ id: FileID) async throws -> Bool {
-        try await database.raw(
+        defer { records?.forget(id) }
+        return try await database.raw(
             "UPDATE files SET state = 'deleted' WHERE id = \(bind: id.rawValue) AND state = 'complete' RETURNING id"
         ).first() != nil
     }
@@ -171,6 +187,7 @@ public struct SQLMetadataStore: MetadataStore {
     /// `running_downloads` under this instance, so a restart or a dead instance frees exactly
     /// the slots it held.
     public func reserveDownload(_ id: FileID, now: Date) async throws -> Bool {
+        defer { records?.forget(id) }
         let taken = try await database.raw(
             """
             UPDATE files SET active_downloads = active_downloads + 1
@@ -193,6 +210,7 @@ public struct SQLMetadataStore: MetadataStore {
     /// Only a slot this instance still holds is given back: one freed meanwhile (this instance
     /// was taken for dead) is not given back twice.
     public func releaseDownload(_ id: FileID, completed: Bool) async throws {
+        defer { records?.forget(id) }
         let held = try await database.raw(
             """
             UPDATE running_downloads SET slots = slots - 1
@@ -222,6 +240,7 @@ public struct SQLMetadataStore: MetadataStore {
 
     /// Gives back the download slots `running_downloads` records for the instances `holders` selects.
     private func freeDownloadSlots(held holders: SQLQueryString) async throws {
+        defer { records?.forgetAll() }
         try await database.raw(
             """
             UPDATE files SET active_downloads = active_downloads - (
@@ -251,6 +270,7 @@ public struct SQLMetadataStore: MetadataStore {
     }
 
     public func recoverAfterRestart() async throws -> Int {
+        defer { records?.forgetAll() }
         try await freeDownloadSlots(held: "SELECT \(bind: instance)")
         try await database.raw(
             """

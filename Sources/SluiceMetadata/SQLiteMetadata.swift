@@ -12,9 +12,13 @@ public struct SQLiteMetadata: Sendable {
     /// The instance name of the one process that uses a SQLite file.
     public static let instance = "local"
 
+    /// How many records of complete files the store keeps in memory (``RecordCache``; a few MB).
+    public static let recordsKept = 8192
+
     /// Opens (creating if needed) the database at `path` in WAL mode with full fsync on commit,
     /// so an acknowledged upload survives a power loss, and brings its schema up to date. Writes
-    /// that queue up share a commit (``GroupCommittingDatabase``).
+    /// that queue up share a commit (``GroupCommittingDatabase``); a SQLite file has one process,
+    /// so the store keeps records of complete files in memory (``RecordCache``).
     public static func open(path: String, logger: Logger) async throws -> SQLiteMetadata {
         let connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
         do {
@@ -26,7 +30,8 @@ public struct SQLiteMetadata: Sendable {
             try await SQLMetadataStore(database: connection.sql(), instance: instance, migrationLock: SingleProcessLock())
                 .migrate()
             let store = SQLMetadataStore(
-                database: GroupCommittingDatabase(connection.sql()), instance: instance, migrationLock: SingleProcessLock())
+                database: GroupCommittingDatabase(connection.sql()), instance: instance, migrationLock: SingleProcessLock(),
+                records: RecordCache(capacity: recordsKept))
             return SQLiteMetadata(store: store, connection: connection)
         } catch {
             try? await connection.close()

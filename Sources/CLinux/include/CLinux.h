@@ -1,6 +1,8 @@
 // Linux calls that Swift's Glibc module does not import (they need _GNU_SOURCE or <malloc.h>):
-// sync_file_range, with which FileAppender writes a large upload to disk while it arrives, and
-// malloc_trim, with which MemoryTrimmer gives freed memory back after a burst.
+// sync_file_range, with which FileAppender writes a large upload to disk while it arrives,
+// malloc_trim, with which MemoryTrimmer gives freed memory back after a burst, and openat2 and
+// preadv2 with the flags that never wait for the disk, with which LocalBlobStore reads what
+// the page cache holds without a trip to a file thread.
 #ifndef CLINUX_H
 #define CLINUX_H
 
@@ -21,6 +23,13 @@ int clinux_wait_writeback(int fd, int64_t offset, int64_t length);
 /// Returns the allocator's free memory to the system (glibc's malloc_trim(0)); a no-op
 /// elsewhere.
 void clinux_trim_memory(void);
+
+/// Reads `length` bytes at `offset` of the file at `path` into `buffer` only if that needs no
+/// disk: the path is resolved from the kernel's caches alone (openat2 with RESOLVE_CACHED) and
+/// the bytes come from the page cache alone (preadv2 with RWF_NOWAIT). Returns the bytes read
+/// (fewer at the end of the file), or a negative errno: -EAGAIN when the disk would be needed,
+/// -ENOSYS or -EINVAL where the kernel lacks the calls or flags.
+int64_t clinux_read_cached(const char *path, int64_t offset, void *buffer, int64_t length);
 
 #ifdef __cplusplus
 }

@@ -82,7 +82,7 @@ struct DownloadRoutes: Sendable {
         case .partial(let range):
             addRepresentationHeaders(&headers, record: record, request: request)
             headers[.contentRange] = "bytes \(range.first)-\(range.last)/\(record.size)"
-            return stream(record, range: range.first...range.last, status: .partialContent, headers: headers, request: request, slot: false)
+            return try await stream(record, range: range.first...range.last, status: .partialContent, headers: headers, request: request, slot: false)
         case .full:
             addRepresentationHeaders(&headers, record: record, request: request)
             var holdsSlot = false
@@ -93,7 +93,7 @@ struct DownloadRoutes: Sendable {
                 holdsSlot = true
             }
             let range = record.size > 0 ? 0...(record.size - 1) : nil
-            return stream(record, range: range, status: .ok, headers: headers, request: request, slot: holdsSlot)
+            return try await stream(record, range: range, status: .ok, headers: headers, request: request, slot: holdsSlot)
         }
     }
 
@@ -112,12 +112,15 @@ struct DownloadRoutes: Sendable {
     /// Media types a browser may run script in.
     static let scriptableTypes = ["text/html", "application/xhtml", "image/svg", "text/xml", "application/xml"]
 
+    /// Bodies up to this size are read whole before the answer starts (one chunk of storage).
+    static let wholeBodyLimit = 64 * 1024
+
     /// The response whose body streams `range` from storage. When `slot` is held it is spent
     /// if the last byte went out and given back otherwise.
     private func stream(
         _ record: FileRecord, range: ClosedRange<Int64>?, status: HTTPResponse.Status, headers: HTTPFields,
         request: Request, slot: Bool
-    ) -> Response {
+    ) async throws -> Response {
         let length = range.map { Int($0.count) } ?? 0
         guard request.method != .head, let range else {
             var headers = headers
@@ -125,6 +128,13 @@ struct DownloadRoutes: Sendable {
             return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer()))
         }
         let blobs = self.blobs
+        if !slot, length <= Self.wholeBodyLimit {
+            // A small body is read before the answer starts: head and body leave in one write,
+            // and a failed read is still an error status, not a cut connection.
+            var whole = ByteBuffer()
+            try await blobs.read(record.id, range: range) { chunk in whole.writeImmutableBuffer(chunk) }
+            return Response(status: status, headers: headers, body: .init(byteBuffer: whole))
+        }
         let metadata = self.metadata
         let body = ResponseBody(contentLength: length) { writer in
             do {

@@ -32,29 +32,22 @@ int clinux_wait_writeback(int fd, int64_t offset, int64_t length) { return ENOSY
 
 #if defined(__linux__) && defined(SYS_openat2) && defined(RESOLVE_CACHED) && defined(RWF_NOWAIT)
 
-int64_t clinux_read_cached(const char *path, int64_t offset, void *buffer, int64_t length) {
+int clinux_open_cached(const char *path) {
     struct open_how how = {.flags = O_RDONLY | O_CLOEXEC, .resolve = RESOLVE_CACHED};
-    const int fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
-    if (fd < 0) return -errno;
-    int64_t done = 0;
-    while (done < length) {
-        struct iovec piece = {.iov_base = (char *)buffer + done, .iov_len = (size_t)(length - done)};
-        const ssize_t read = preadv2(fd, &piece, 1, offset + done, RWF_NOWAIT);
-        if (read < 0) {
-            const int error = errno;
-            close(fd);
-            return -error;
-        }
-        if (read == 0) break;
-        done += read;
-    }
-    close(fd);
-    return done;
+    const long fd = syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+    return fd < 0 ? -errno : (int)fd;
+}
+
+int64_t clinux_read_cached(int fd, void *buffer, int64_t length, int64_t offset) {
+    struct iovec piece = {.iov_base = buffer, .iov_len = (size_t)length};
+    const ssize_t read = preadv2(fd, &piece, 1, offset, RWF_NOWAIT);
+    return read < 0 ? -errno : read;
 }
 
 #else
 
-int64_t clinux_read_cached(const char *path, int64_t offset, void *buffer, int64_t length) { return -ENOSYS; }
+int clinux_open_cached(const char *path) { return -ENOSYS; }
+int64_t clinux_read_cached(int fd, void *buffer, int64_t length, int64_t offset) { return -ENOSYS; }
 
 #endif
 

@@ -89,66 +89,59 @@ public struct LocalBlobStore: BlobStore {
             logger: logger)
     }
 
+    /// Chunks come straight from the page cache while it holds them, read on the calling
+    /// thread with calls that refuse rather than wait for the disk (``clinux_open_cached``,
+    /// ``clinux_read_cached``); what would wait is read on a file thread. One buffer serves every
+    /// chunk once the socket has let go of the previous one, so a download does not allocate
+    /// (and fault in) fresh memory for each chunk.
     public func read(
         _ id: FileID,
         range: ClosedRange<Int64>?,
         into consume: (ByteBuffer) async throws -> Void
     ) async throws {
-        if let range, range.count <= readChunkSize {
-            // One chunk (a small file, a Range) comes straight from the page cache when it is
-            // there; else it is read in one job on a file thread, where the file system's open,
-            // read and close would be three trips there and back.
-            let path = blobPath(id)
-            if let chunk = Self.readCached(path, range: range) {
-                try await consume(chunk)
-            } else {
-                try await consume(try await threads.runIfActive { try Self.read(path, range: range) })
+        let path = blobPath(id)
+        let descriptor = try await open(path)
+        defer { try? descriptor.close() }
+        var offset = range?.lowerBound ?? 0
+        var buffer = ByteBufferAllocator().buffer(capacity: 0)
+        while range.map({ offset <= $0.upperBound }) ?? true {
+            let length = Int(min(Int64(readChunkSize), range.map { $0.upperBound - offset + 1 } ?? .max))
+            buffer.clear(minimumCapacity: length)
+            let fromCache = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { free in
+                max(0, Int(clinux_read_cached(descriptor.rawValue, free.baseAddress, Int64(length), offset)))
             }
-            return
-        }
-        try await fileSystem.withFileHandle(forReadingAt: blobPath(id)) { handle in
-            let chunks: FileChunks
-            if let range {
-                chunks = handle.readChunks(in: range, chunkLength: .bytes(Int64(readChunkSize)))
-            } else {
-                chunks = handle.readChunks(chunkLength: .bytes(Int64(readChunkSize)))
+            if fromCache == 0 {
+                buffer = try await threads.runIfActive { [offset] in try Self.read(descriptor, at: offset, length: length) }
             }
-            for try await chunk in chunks {
-                try await consume(chunk)
+            guard buffer.readableBytes > 0 else {
+                guard range == nil else { throw SluiceError.notFound("the file is shorter than its record") }
+                return
             }
+            offset += Int64(buffer.readableBytes)
+            try await consume(buffer)
         }
     }
 
-    /// `range` of the file at `path` if the kernel has its path and bytes in memory, read
-    /// without waiting for the disk (``clinux_read_cached``); `nil` when it would have to wait.
-    private static func readCached(_ path: FilePath, range: ClosedRange<Int64>) -> ByteBuffer? {
-        let length = Int(range.count)
+    /// The file at `path` opened for reading: at once when the kernel has its path cached,
+    /// else on a file thread.
+    private func open(_ path: FilePath) async throws -> FileDescriptor {
+        let cached = path.withPlatformString { clinux_open_cached($0) }
+        if cached >= 0 { return FileDescriptor(rawValue: cached) }
+        return try await threads.runIfActive { try FileDescriptor.open(path, .readOnly, options: .closeOnExec) }
+    }
+
+    /// Reads up to `length` bytes at `offset` of `descriptor`, blocking: fewer only at the end of the file.
+    private static func read(_ descriptor: FileDescriptor, at offset: Int64, length: Int) throws -> ByteBuffer {
         var buffer = ByteBufferAllocator().buffer(capacity: length)
-        let read = path.withPlatformString { path in
-            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { free in
-                let read = clinux_read_cached(path, range.lowerBound, free.baseAddress, Int64(length))
-                return read == length ? length : 0
+        while buffer.readableBytes < length {
+            let missing = length - buffer.readableBytes
+            let position = offset + Int64(buffer.readableBytes)
+            let read = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: missing) { free in
+                try descriptor.read(fromAbsoluteOffset: position, into: UnsafeMutableRawBufferPointer(rebasing: free.prefix(missing)))
             }
+            if read == 0 { break }
         }
-        return read == length ? buffer : nil
-    }
-
-    /// Reads `range` of the file at `path`, blocking; fails if the file ends before the range does.
-    private static func read(_ path: FilePath, range: ClosedRange<Int64>) throws -> ByteBuffer {
-        let descriptor = try FileDescriptor.open(path, .readOnly, options: .closeOnExec)
-        return try descriptor.closeAfter {
-            let length = Int(range.count)
-            var buffer = ByteBufferAllocator().buffer(capacity: length)
-            while buffer.readableBytes < length {
-                let missing = length - buffer.readableBytes
-                let offset = range.lowerBound + Int64(buffer.readableBytes)
-                let read = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: missing) { free in
-                    try descriptor.read(fromAbsoluteOffset: offset, into: UnsafeMutableRawBufferPointer(rebasing: free.prefix(missing)))
-                }
-                guard read > 0 else { throw SluiceError.notFound("the file is shorter than its record") }
-            }
-            return buffer
-        }
+        return buffer
     }
 
     public func delete(_ id: FileID) async throws {

@@ -24,12 +24,16 @@ int clinux_wait_writeback(int fd, int64_t offset, int64_t length);
 /// elsewhere.
 void clinux_trim_memory(void);
 
-/// Reads `length` bytes at `offset` of the file at `path` into `buffer` only if that needs no
-/// disk: the path is resolved from the kernel's caches alone (openat2 with RESOLVE_CACHED) and
-/// the bytes come from the page cache alone (preadv2 with RWF_NOWAIT). Returns the bytes read
-/// (fewer at the end of the file), or a negative errno: -EAGAIN when the disk would be needed,
-/// -ENOSYS or -EINVAL where the kernel lacks the calls or flags.
-int64_t clinux_read_cached(const char *path, int64_t offset, void *buffer, int64_t length);
+/// Opens the file at `path` for reading only if its path resolves from the kernel's caches
+/// alone (openat2 with RESOLVE_CACHED), so the call never waits for the disk. A descriptor, or
+/// a negative errno: -EAGAIN when the disk would be needed, -ENOSYS or -EINVAL where the kernel
+/// lacks the call or the flag.
+int clinux_open_cached(const char *path);
+
+/// Reads up to `length` bytes at `offset` of `fd` into `buffer` only from the page cache
+/// (preadv2 with RWF_NOWAIT): the bytes read (fewer where the cache holds fewer, 0 at the end of
+/// the file), or a negative errno: -EAGAIN when none of them is in memory.
+int64_t clinux_read_cached(int fd, void *buffer, int64_t length, int64_t offset);
 
 #ifdef __cplusplus
 }

@@ -14,12 +14,11 @@ struct OperationsRoutes: Sendable {
     func register(on router: Router<some RequestContext>) {
         router.get("/healthz") { _, _ in
             let (metadata, blobs) = (metadata, blobs)
-            guard await Self.answers(within: Self.healthTimeout, { try await metadata.checkHealth() }) else {
-                throw SluiceError.unavailable("database unavailable")
-            }
-            guard await Self.answers(within: Self.healthTimeout, { try await blobs.checkHealth() }) else {
-                throw SluiceError.unavailable("storage unavailable")
-            }
+            // Both at once: the answer waits for the slower check, not for their sum.
+            async let databaseAnswers = Self.answers(within: Self.healthTimeout) { try await metadata.checkHealth() }
+            async let storageAnswers = Self.answers(within: Self.healthTimeout) { try await blobs.checkHealth() }
+            guard await databaseAnswers else { throw SluiceError.unavailable("database unavailable") }
+            guard await storageAnswers else { throw SluiceError.unavailable("storage unavailable") }
             return plainText("ok\n")
         }
         router.get("/metrics") { _, _ in

@@ -32,7 +32,8 @@ int clinux_open_cached(const char *path);
 
 /// Reads up to `length` bytes at `offset` of `fd` into `buffer` only from the page cache
 /// (preadv2 with RWF_NOWAIT): the bytes read (fewer where the cache holds fewer, 0 at the end of
-/// the file), or a negative errno: -EAGAIN when none of them is in memory.
+/// the file), or a negative errno: -EAGAIN when none of them is in memory (the kernel then
+/// starts reading ahead, so the blocking read that follows finds them sooner).
 int64_t clinux_read_cached(int fd, void *buffer, int64_t length, int64_t offset);
 
 #ifdef __cplusplus

@@ -107,10 +107,12 @@ public struct LocalBlobStore: BlobStore {
         while range.map({ offset <= $0.upperBound }) ?? true {
             let length = Int(min(Int64(readChunkSize), range.map { $0.upperBound - offset + 1 } ?? .max))
             buffer.clear(minimumCapacity: length)
-            let fromCache = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { free in
-                max(0, Int(clinux_read_cached(descriptor.rawValue, free.baseAddress, Int64(length), offset)))
+            var fromCache: Int64 = 0  // bytes, 0 at the end of the file, or a negative errno
+            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { free in
+                fromCache = clinux_read_cached(descriptor.rawValue, free.baseAddress, Int64(length), offset)
+                return Int(max(0, fromCache))
             }
-            if fromCache == 0 {
+            if fromCache < 0 {
                 buffer = try await threads.runIfActive { [offset] in try Self.read(descriptor, at: offset, length: length) }
             }
             guard buffer.readableBytes > 0 else {
@@ -177,20 +179,17 @@ public struct LocalBlobStore: BlobStore {
     /// Looks at `blobs/` on a thread of its own: on the file threads the check would wait behind
     /// every fsync of a busy disk and report a slow queue as a failure.
     public func checkHealth() async throws {
-        let directory = blobsDirectory
-        let isDirectory = try await Self.healthCheckThread.runIfActive {
-            var isDirectory: ObjCBool = false
-            return FileManager.default.fileExists(atPath: directory.string, isDirectory: &isDirectory) && isDirectory.boolValue
+        guard let info = try await Self.healthChecks.info(forFileAt: blobsDirectory), info.type == .directory else {
+            throw SluiceError.unavailable("blob directory \(blobsDirectory) is missing")
         }
-        guard isDirectory else { throw SluiceError.unavailable("blob directory \(blobsDirectory) is missing") }
     }
 
-    /// The one thread health checks run on; started once, for the life of the process. A disk
-    /// that hangs holds it, and the checks after it time out.
-    private static let healthCheckThread: NIOThreadPool = {
-        let pool = NIOThreadPool(numberOfThreads: 1)
-        pool.start()
-        return pool
+    /// The file system of health checks, on one thread started once for the life of the
+    /// process. A disk that hangs holds it, and the checks after it time out.
+    private static let healthChecks: FileSystem = {
+        let thread = NIOThreadPool(numberOfThreads: 1)
+        thread.start()
+        return FileSystem(threadPool: thread)
     }()
 
     /// The names in `directory`, read off the event loop.

@@ -112,7 +112,7 @@ struct DownloadRoutes: Sendable {
     /// Media types a browser may run script in.
     static let scriptableTypes = ["text/html", "application/xhtml", "image/svg", "text/xml", "application/xml"]
 
-    /// Bodies up to this size are read whole before the answer starts (one chunk of storage).
+    /// Bodies up to this size are read whole before the answer starts (one chunk of local storage).
     static let wholeBodyLimit = 64 * 1024
 
     /// The response whose body streams `range` from storage. When `slot` is held it is spent
@@ -131,8 +131,11 @@ struct DownloadRoutes: Sendable {
         if !slot, length <= Self.wholeBodyLimit {
             // A small body is read before the answer starts: head and body leave in one write,
             // and a failed read is still an error status, not a cut connection.
-            var whole = ByteBuffer()
-            try await blobs.read(record.id, range: range) { chunk in whole.writeImmutableBuffer(chunk) }
+            var whole: ByteBuffer?
+            try await blobs.read(record.id, range: range) { chunk in
+                if whole == nil { whole = chunk } else { whole!.writeImmutableBuffer(chunk) }
+            }
+            guard let whole else { throw SluiceError.notFound("the file is shorter than its record") }
             return Response(status: status, headers: headers, body: .init(byteBuffer: whole))
         }
         let metadata = self.metadata

@@ -37,9 +37,10 @@ public struct ServerConfiguration: Sendable {
     /// Threads that do the blocking file work of local storage (writes, fsyncs, reads): an
     /// fsync holds its thread until the disk is done, so many uploads ending at once need many.
     public var fileThreads = 16
-    /// What the socket reads that connections have waiting to be processed may hold together:
-    /// reads get smaller as connections grow in number (see `ReadBudget`).
-    public var readBudget = 64 << 20
+    /// What the request bodies of all connections may hold in memory on their way to storage:
+    /// each connection's share bounds what of its body waits for the server, and reads get
+    /// smaller as connections grow in number (see `ReadBudget`, `BodyWindow`).
+    public var readBudget = 16 << 20
     /// A connection that sends nothing for this long is closed (slow or dead clients).
     public var idleTimeout: Duration = .seconds(60)
     /// A request's header block must arrive within this time (slow-loris).

@@ -5,8 +5,9 @@ import NIOFileSystem
 import SluiceCore
 
 /// Appends chunks to one open file, gathering small chunks (as a slow client sends them) into
-/// one buffer of up to ``coalescingLimit`` bytes before a write. The buffer is released after
-/// each write, so an idle upload holds no memory; chunks at least that large go straight to the file.
+/// one buffer before a write, as large as its ``WriteBuffers`` share (128 KiB for a few files,
+/// less for many). The buffer is released after each write, so an idle upload holds no memory;
+/// chunks at least that large go straight to the file.
 ///
 /// Large files go to disk while they arrive: every ``writebackWindow`` bytes the appender starts
 /// writing the new window back (Linux `sync_file_range`) and waits for the window before it.
@@ -15,10 +16,12 @@ import SluiceCore
 /// instead of after seconds of writeback, and one upload never fills the page cache with dirty
 /// pages that stall every other writer.
 final class FileAppender {
-    static let coalescingLimit = 128 * 1024
     static let writebackWindow: Int64 = 8 << 20
 
     let handle: WriteFileHandle
+    private let buffers: WriteBuffers
+    /// Chunks gathered, not yet written; written once its capacity (the limit when it was
+    /// allocated) is full.
     private var pending: ByteBuffer?
     /// Bytes written to the file so far (not counting the pending buffer).
     private(set) var offset: Int64
@@ -26,28 +29,42 @@ final class FileAppender {
     private var writebackStart: Int64
     private var writebackEnd: Int64
 
-    init(handle: WriteFileHandle, offset: Int64) {
+    init(handle: WriteFileHandle, offset: Int64, buffers: WriteBuffers) {
         self.handle = handle
+        self.buffers = buffers
         self.offset = offset
         self.writebackStart = offset
         self.writebackEnd = offset
+        buffers.opened()
+    }
+
+    deinit {
+        buffers.closed()
     }
 
     /// Bytes handed to ``append(_:)`` so far, written or pending.
     var length: Int64 { offset + Int64(pending?.readableBytes ?? 0) }
 
     func append(_ chunk: ByteBuffer) async throws {
-        if pending == nil && chunk.readableBytes >= Self.coalescingLimit {
-            try await writeToFile(chunk)
-            return
-        }
-        var buffer = pending ?? ByteBufferAllocator().buffer(capacity: Self.coalescingLimit)
-        var chunk = chunk
-        buffer.writeBuffer(&chunk)
-        if buffer.readableBytes >= Self.coalescingLimit {
-            pending = nil
+        // Taken out, so that the buffer is the only reference to its storage and is written to
+        // in place instead of copied.
+        if var buffer = pending.take() {
+            if chunk.readableBytes <= buffer.writableBytes {
+                var chunk = chunk
+                buffer.writeBuffer(&chunk)
+                if buffer.writableBytes == 0 { try await writeToFile(buffer) } else { pending = buffer }
+                return
+            }
+            // Never grown: what gathered goes first, the chunk starts afresh.
             try await writeToFile(buffer)
+        }
+        let limit = buffers.coalescingLimit
+        if chunk.readableBytes >= limit {
+            try await writeToFile(chunk)
         } else {
+            var buffer = ByteBufferAllocator().buffer(capacity: limit)
+            var chunk = chunk
+            buffer.writeBuffer(&chunk)
             pending = buffer
         }
     }

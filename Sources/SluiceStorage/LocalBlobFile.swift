@@ -21,10 +21,10 @@ final class LocalBlobFile: BlobWriter, PartialBlobWriter {
 
     init(
         _ kind: Kind, handle: WriteFileHandle, length: Int64, path: FilePath, finalPath: FilePath, fileSystem: FileSystem,
-        logger: Logger
+        buffers: WriteBuffers, logger: Logger
     ) {
         self.kind = kind
-        self.appender = FileAppender(handle: handle, offset: length)
+        self.appender = FileAppender(handle: handle, offset: length, buffers: buffers)
         self.path = path
         self.finalPath = finalPath
         self.fileSystem = fileSystem

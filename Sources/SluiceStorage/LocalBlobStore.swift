@@ -26,6 +26,8 @@ public struct LocalBlobStore: BlobStore {
     let logger: Logger
     /// Size of the chunks handed to readers.
     let readChunkSize: Int
+    /// What the files being written gather before each write.
+    let writeBuffers = WriteBuffers()
 
     var blobsDirectory: FilePath { root.appending("blobs") }
     var temporaryDirectory: FilePath { root.appending("tmp") }
@@ -57,7 +59,7 @@ public struct LocalBlobStore: BlobStore {
         }
         return LocalBlobFile(
             .temporary, handle: handle, length: 0, path: temporary, finalPath: blobPath(id), fileSystem: fileSystem,
-            logger: logger)
+            buffers: writeBuffers, logger: logger)
     }
 
     func partialPath(_ id: FileID) -> FilePath { partialDirectory.appending(id.rawValue) }
@@ -86,7 +88,7 @@ public struct LocalBlobStore: BlobStore {
         }
         return LocalBlobFile(
             .partial, handle: handle, length: durableLength, path: path, finalPath: blobPath(id), fileSystem: fileSystem,
-            logger: logger)
+            buffers: writeBuffers, logger: logger)
     }
 
     /// Chunks come straight from the page cache while it holds them, read on the calling

@@ -4,10 +4,11 @@ import Testing
 
 @testable import SluiceServer
 
-/// `ReadBudget` shares socket reads out among the open connections of a real listening socket.
+/// `ReadBudget` shares body windows and socket reads out among the open connections of a real
+/// listening socket.
 @Suite struct ReadBudgetTests {
-    /// Room for four connections' queues of 128 KiB reads.
-    static let budgetBytes = 4 * ReadBudget.queuedReadsPerConnection * ReadBudget.largestRead
+    /// Room for four connections' largest windows.
+    static let budgetBytes = 4 * ReadBudget.largestWindow
 
     @Test func readsShrinkAsConnectionsOpenAndGrowBackAsTheyClose() async throws {
         let budget = ReadBudget(bytes: Self.budgetBytes)
@@ -16,19 +17,24 @@ import Testing
             .childChannelInitializer { channel in channel.eventLoop.makeCompletedFuture { try budget.manage(channel) } }
             .bind(host: "127.0.0.1", port: 0).get()
         defer { server.close(promise: nil) }
+        #expect(budget.windowLimit == ReadBudget.largestWindow)
         #expect(budget.readLimit == ReadBudget.largestRead)
 
         var clients: [any Channel] = []
-        for _ in 0..<8 { clients.append(try await ClientBootstrap(group: group).connect(to: server.localAddress!).get()) }
-        try await waitUntil { budget.readLimit == ReadBudget.largestRead / 2 }
-        for _ in 0..<56 { clients.append(try await ClientBootstrap(group: group).connect(to: server.localAddress!).get()) }
-        try await waitUntil { budget.readLimit == ReadBudget.smallestRead }
+        for _ in 0..<16 { clients.append(try await ClientBootstrap(group: group).connect(to: server.localAddress!).get()) }
+        try await waitUntil { budget.windowLimit == ReadBudget.largestWindow / 4 }
+        #expect(budget.readLimit == ReadBudget.largestRead / 2, "a quarter of the window")
+        for _ in 0..<48 { clients.append(try await ClientBootstrap(group: group).connect(to: server.localAddress!).get()) }
+        try await waitUntil { budget.windowLimit == 64 * 1024 }
+        #expect(budget.readLimit == ReadBudget.smallestRead)
         for _ in 0..<200 { clients.append(try await ClientBootstrap(group: group).connect(to: server.localAddress!).get()) }
+        try await waitUntil { budget.windowLimit == ReadBudget.smallestWindow }
         try await Task.sleep(for: .milliseconds(200))
+        #expect(budget.windowLimit == ReadBudget.smallestWindow, "never below the smallest window")
         #expect(budget.readLimit == ReadBudget.smallestRead, "never below the smallest read")
 
         for client in clients { try await client.close() }
-        try await waitUntil { budget.readLimit == ReadBudget.largestRead }
+        try await waitUntil { budget.windowLimit == ReadBudget.largestWindow && budget.readLimit == ReadBudget.largestRead }
     }
 
     @Test func readsGrowWhileTheyFillTheirBufferUpToTheLimitAndShrinkWhenTheyDoNot() {

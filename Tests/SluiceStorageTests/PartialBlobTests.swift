@@ -9,9 +9,35 @@ import SluiceStorage
 /// `PartialBlobWriter` (checkpoint, complete, close) on a real temporary directory.
 @Suite("LocalBlobStore partial blobs")
 struct PartialBlobTests {
-    /// The coalescing limit of the store's writer (`FileAppender.coalescingLimit`, 128 KiB):
+    /// The coalescing limit of a store writing one file (`WriteBuffers.largest`, 128 KiB):
     /// smaller chunks wait in memory, larger ones go straight to the file.
     static let coalescingLimit = 128 * 1024
+
+    @Test("with many files being written each gathers less before a write: 128 KiB alone, 64 KiB among 256")
+    func gatheringShrinksWithOpenFiles() async throws {
+        try await BlobFixture.with { fixture in
+            let id = FileID.random()
+            let writer = try await fixture.store.openPartial(id, durableLength: 0)
+            let kibibyte = ByteBuffer(repeating: 7, count: 1024)
+            for _ in 0..<100 { try await writer.write(kibibyte) }
+            #expect(try fixture.partialSize(id) == 0, "100 KiB wait in a buffer of 128 KiB")
+            _ = try await writer.checkpoint()
+
+            // 255 more files open: the store's 16 MiB shared by 256 is 64 KiB each.
+            var others: [any BlobWriter] = []
+            for _ in 0..<255 { others.append(try await fixture.store.makeWriter(for: FileID.random(), maximumLength: 1 << 20)) }
+            for _ in 0..<65 { try await writer.write(kibibyte) }
+            #expect(try fixture.partialSize(id) == (100 + 64) * 1024, "the 64th KiB made a write, the 65th waits")
+
+            _ = try await writer.checkpoint()
+            for other in others { await other.abort() }
+            others.removeAll()
+            for _ in 0..<100 { try await writer.write(kibibyte) }
+            #expect(try fixture.partialSize(id) == (100 + 65) * 1024, "alone again, a new buffer gathers 128 KiB")
+            try await writer.complete()
+            #expect(try await fixture.read(id).bytes.count == (100 + 65 + 100) * 1024)
+        }
+    }
 
     @Test("a blob written by two writers, across a checkpoint and a close, reads back whole")
     func twoWriters() async throws {

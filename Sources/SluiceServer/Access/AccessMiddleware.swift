@@ -40,4 +40,13 @@ struct SluiceRequestContext: RequestContext, RemoteAddressRequestContext {
 
     /// Whether the client's connection is still open.
     var connectionIsOpen: Bool { channel.isActive }
+
+    /// Where a reader of the request body hands consumed bytes back (see ``BodyWindow``); `nil`
+    /// once the connection closed.
+    func bodyWindow() async -> BodyWindow.Credit? {
+        let channel = self.channel
+        return try? await channel.eventLoop.submit {
+            try channel.pipeline.syncOperations.handler(type: BodyWindowHandler.self).credit()
+        }.get()
+    }
 }

@@ -120,7 +120,8 @@ final class ParserErrorResponder: ChannelInboundHandler, RemovableChannelHandler
     }
 }
 
-/// A child channel with the two guards above wrapped around `inner`'s HTTP pipeline.
+/// A child channel with the two guards above wrapped around `inner`'s HTTP pipeline, its reads
+/// sized by `readBudget` and its request bodies held to a ``BodyWindow``.
 struct GuardedChildChannel<Inner: ServerChildChannel>: ServerChildChannel {
     typealias Value = Inner.Value
 
@@ -136,7 +137,10 @@ struct GuardedChildChannel<Inner: ServerChildChannel>: ServerChildChannel {
             inner.setup(channel: channel, logger: logger)
         }.flatMapThrowing { value in
             let decoder = try channel.pipeline.syncOperations.context(handlerType: ByteToMessageHandler<HTTPRequestDecoder>.self)
-            try channel.pipeline.syncOperations.addHandler(ParserErrorResponder(), position: .after(decoder.handler))
+            let responder = ParserErrorResponder()
+            try channel.pipeline.syncOperations.addHandler(responder, position: .after(decoder.handler))
+            let window = BodyWindowHandler(window: BodyWindow(budget: readBudget))
+            try channel.pipeline.syncOperations.addHandler(window, position: .after(responder))
             return value
         }
     }

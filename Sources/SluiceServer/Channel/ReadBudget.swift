@@ -1,24 +1,23 @@
 import NIOCore
 import Synchronization
 
-/// Socket reads shared out among the open connections, so that many uploads the server is
-/// behind on hold a bounded amount of memory.
+/// Memory for request bodies on their way from the sockets to the routes, shared out among the
+/// open connections, so that many uploads the server is behind on hold a bounded amount.
 ///
-/// While the server is behind, each connection has up to ``queuedReadsPerConnection`` reads
-/// waiting in NIO's and Hummingbird's queues (a bound in messages, not bytes), so the size of
-/// one read decides what a connection holds. A few connections read up to ``largestRead`` (a
-/// single fast upload is faster with large reads); many read less, down to ``smallestRead``:
-/// `bytes` divided among the open connections' queues.
+/// Each connection may have ``windowLimit`` body bytes outstanding (its ``BodyWindow``): `bytes`
+/// divided among the open connections, between ``smallestWindow`` and ``largestWindow``. Its
+/// socket reads are a quarter of that, between ``smallestRead`` and ``largestRead``, one read
+/// per wake-up (so NIO keeps one read buffer per connection, not four): a single fast upload
+/// reads large pieces, a thousand read as small ones as nginx does.
 final class ReadBudget: Sendable {
     /// Reads of 128 KiB made a 1 GiB upload 1.2-1.4 s instead of 1.5-1.6 s with NIO's 64 KiB.
     static let largestRead = 128 * 1024
     /// nginx reads request bodies into 16 KiB buffers.
     static let smallestRead = 16 * 1024
-    /// `NIOAsyncChannel`'s high watermark (10 messages), the reads of one event beyond it
-    /// (`maxMessagesPerRead`, 4).
-    static let queuedReadsPerConnection = 14
+    static let largestWindow = 1 << 20
+    static let smallestWindow = 16 * 1024
 
-    /// What all connections' queued reads may hold together, as far as ``smallestRead`` allows.
+    /// What all connections' windows may hold together, as far as ``smallestWindow`` allows.
     let bytes: Int
     private let openConnections = Atomic<Int>(0)
 
@@ -26,18 +25,24 @@ final class ReadBudget: Sendable {
         self.bytes = bytes
     }
 
+    /// The body bytes a connection may have outstanding now.
+    var windowLimit: Int {
+        let connections = max(1, openConnections.load(ordering: .relaxed))
+        return min(Self.largestWindow, max(Self.smallestWindow, bytes / connections))
+    }
+
     /// The largest read a connection may make now.
     var readLimit: Int {
-        let connections = max(1, openConnections.load(ordering: .relaxed))
-        let share = bytes / (connections * Self.queuedReadsPerConnection)
-        return min(Self.largestRead, max(Self.smallestRead, share))
+        min(Self.largestRead, max(Self.smallestRead, windowLimit / 4))
     }
 
     /// Counts `channel` among the open connections until it closes, and sizes its reads.
     func manage(_ channel: any Channel) throws {
         openConnections.add(1, ordering: .relaxed)
         channel.closeFuture.whenComplete { _ in self.openConnections.subtract(1, ordering: .relaxed) }
-        try channel.syncOptions?.setOption(ChannelOptions.recvAllocator, value: Allocator(budget: self))
+        let options = channel.syncOptions
+        try options?.setOption(ChannelOptions.maxMessagesPerRead, value: 1)
+        try options?.setOption(ChannelOptions.recvAllocator, value: Allocator(budget: self))
     }
 
     /// Reads as large as the last read needed, doubling while reads fill their buffer and

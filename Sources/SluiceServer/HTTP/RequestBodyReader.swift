@@ -16,11 +16,19 @@ enum RequestBodyReader {
     }
 
     /// Calls `consume` with each chunk of the body, awaiting it before reading the next one (the
-    /// backpressure chain), adding its size to `counter`. A body that breaks off throws
+    /// backpressure chain), adding its size to `counter`, and hands each consumed chunk back to
+    /// the connection's ``BodyWindow``. A body that breaks off throws
     /// ``SluiceError/clientDisconnected``.
+    ///
+    /// Every reader of a request body goes through here: a body read past its window without
+    /// handing bytes back would wait for ever.
     static func forEachChunk(
-        of request: Request, counting counter: Counter, _ consume: (ByteBuffer) async throws -> Void
+        of request: Request, context: SluiceRequestContext, counting counter: Counter,
+        _ consume: (ByteBuffer) async throws -> Void
     ) async throws {
+        // A body no larger than the smallest window never fills one.
+        let fitsWindow = try declared(request).map { $0 <= ReadBudget.smallestWindow } ?? false
+        let window = fitsWindow ? nil : await context.bodyWindow()
         var iterator = request.body.makeAsyncIterator()
         while true {
             let chunk: ByteBuffer?
@@ -32,6 +40,7 @@ enum RequestBodyReader {
             guard let chunk else { return }
             counter.increment(by: chunk.readableBytes)
             try await consume(chunk)
+            window?.release(chunk.readableBytes)
         }
     }
 }

@@ -23,7 +23,7 @@ struct UploadRoutes: Sendable {
         }
         // `/files` is the tus prefix; the router would not fall back from it to `/:id`.
         router.put("/files") { request, context in try await put(request, rawName: "files", context: context) }
-        router.post("/") { request, _ in try await post(request) }
+        router.post("/") { request, context in try await post(request, context: context) }
     }
 
     func put(_ request: Request, rawName: String?, context: SluiceRequestContext) async throws -> Response {
@@ -43,7 +43,7 @@ struct UploadRoutes: Sendable {
             let upload = try await pipeline.begin(
                 UploadOptions(name: name, contentType: MediaType.forFilename(name ?? "")), expectedLength: declaredLength)
             session = upload
-            try await RequestBodyReader.forEachChunk(of: request, counting: metrics.bytesIn) { chunk in
+            try await RequestBodyReader.forEachChunk(of: request, context: context, counting: metrics.bytesIn) { chunk in
                 try await upload.write(chunk)
                 reporter?.advance(by: chunk.readableBytes)
             }
@@ -63,7 +63,7 @@ struct UploadRoutes: Sendable {
         }
     }
 
-    func post(_ request: Request) async throws -> Response {
+    func post(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let base = try links.base(for: request)
         var limits = try await UploadLimitsParser.limitsHashingPassword(from: request.headers)
         let key = try UploadLimitsParser.progressID(from: request.headers)
@@ -75,7 +75,7 @@ struct UploadRoutes: Sendable {
         var reporter = try key.map { try ProgressReporter(hub: progress, key: $0, total: total, claiming: true) }
         var form = FormUpload(pipeline: pipeline, parser: MultipartParser(boundary: boundary))
         do {
-            try await RequestBodyReader.forEachChunk(of: request, counting: metrics.bytesIn) { chunk in
+            try await RequestBodyReader.forEachChunk(of: request, context: context, counting: metrics.bytesIn) { chunk in
                 try await form.consume(chunk)
                 reporter?.advance(by: chunk.readableBytes)
             }

@@ -14,15 +14,15 @@ struct TusRoutes: Sendable {
     let metrics: TrafficMetrics
     let progress: any ProgressPublisher
 
-    func register(on router: Router<some RequestContext>) {
+    func register(on router: Router<SluiceRequestContext>) {
         router.on("/files", method: .options) { _, _ in options() }
         router.on("/files/:upload", method: .options) { _, _ in options() }
-        router.post("/files") { request, _ in try await create(request) }
+        router.post("/files") { request, context in try await create(request, context: context) }
         router.head("/files/:upload") { request, context in
             try await status(request, id: context.parameters.get("upload"))
         }
         router.patch("/files/:upload") { request, context in
-            try await append(request, id: context.parameters.get("upload"))
+            try await append(request, id: context.parameters.get("upload"), context: context)
         }
         router.delete("/files/:upload") { _, context in
             let id = try uploadID(context.parameters.get("upload"))
@@ -50,7 +50,7 @@ struct TusRoutes: Sendable {
     }
 
     /// `POST /files/`: creates an upload, and with a body (creation-with-upload) appends it.
-    func create(_ request: Request) async throws -> Response {
+    func create(_ request: Request, context: SluiceRequestContext) async throws -> Response {
         let base = try links.base(for: request)
         let length = try TusHeaders.creationLength(request.headers)
         let rawMetadata = request.headers[TusHeaders.uploadMetadata] ?? ""
@@ -72,7 +72,7 @@ struct TusRoutes: Sendable {
         var record = try await uploads.find(id)
         if hasBody || length == 0 {
             record = try await appendBody(
-                of: request, to: id, offset: 0, length: nil, bodyLength: hasBody ? bodyLength : 0, checksum: checksum,
+                of: request, context: context, to: id, offset: 0, length: nil, bodyLength: hasBody ? bodyLength : 0, checksum: checksum,
                 base: base)
         }
         var headers = progressHeaders(record, id: id, base: base)
@@ -100,7 +100,7 @@ struct TusRoutes: Sendable {
     }
 
     /// `PATCH /files/{id}`: appends the body at `Upload-Offset`.
-    func append(_ request: Request, id rawID: String?) async throws -> Response {
+    func append(_ request: Request, id rawID: String?, context: SluiceRequestContext) async throws -> Response {
         let id = try uploadID(rawID)
         guard TusHeaders.hasOffsetContentType(request.headers) else {
             throw SluiceError.unsupportedMediaType("PATCH takes Content-Type: \(TusHeaders.offsetContentType)")
@@ -111,7 +111,7 @@ struct TusRoutes: Sendable {
         let bodyLength = try RequestBodyReader.declared(request)
         let base = try links.base(for: request)
         let record = try await appendBody(
-            of: request, to: id, offset: offset, length: length, bodyLength: bodyLength, checksum: checksum, base: base)
+            of: request, context: context, to: id, offset: offset, length: length, bodyLength: bodyLength, checksum: checksum, base: base)
         return Response(status: .noContent, headers: progressHeaders(record, id: id, base: base))
     }
 
@@ -119,7 +119,8 @@ struct TusRoutes: Sendable {
     /// upload's end (its last byte, or its expiry) is final for them: after any other failure
     /// the upload can resume.
     private func appendBody(
-        of request: Request, to id: ResumableUploadID, offset: Int64, length: Int64?, bodyLength: Int64?,
+        of request: Request, context: SluiceRequestContext, to id: ResumableUploadID, offset: Int64, length: Int64?,
+        bodyLength: Int64?,
         checksum: ChunkChecksum?, base: String
     ) async throws -> FileRecord {
         var reporter: ProgressReporter?
@@ -131,7 +132,7 @@ struct TusRoutes: Sendable {
                     hub: progress, key: id.progressKey, received: upload.size, total: upload.resumable?.length,
                     claiming: false)
                 var received: Int64 = 0
-                try await RequestBodyReader.forEachChunk(of: request, counting: metrics.bytesIn) { chunk in
+                try await RequestBodyReader.forEachChunk(of: request, context: context, counting: metrics.bytesIn) { chunk in
                     try await consume(chunk)
                     received += Int64(chunk.readableBytes)
                     reporter?.advance(by: chunk.readableBytes)

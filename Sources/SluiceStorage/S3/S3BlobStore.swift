@@ -21,6 +21,8 @@ public struct S3BlobStore: BlobStore {
     let client: S3Client
     /// Where this instance gathers parts before sending them; emptied on start.
     let spoolDirectory: FilePath
+    /// What the spool files being written gather before each write.
+    let writeBuffers = WriteBuffers()
     let logger: Logger
 
     /// The store in the bucket `client` names, which it creates when missing.

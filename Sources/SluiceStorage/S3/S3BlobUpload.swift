@@ -38,7 +38,8 @@ final class S3BlobUpload: BlobWriter, PartialBlobWriter {
     static func single(store: S3BlobStore, id: FileID, maximumLength: Int64) throws -> S3BlobUpload {
         let pipeline = S3PartPipeline(
             client: store.client, key: store.objectKey(id), partSize: try partSize(maximumLength),
-            spoolDirectory: store.spoolDirectory, logger: store.logger, uploadID: nil, confirmed: [])
+            spoolDirectory: store.spoolDirectory, writeBuffers: store.writeBuffers, logger: store.logger, uploadID: nil,
+            confirmed: [])
         return S3BlobUpload(store: store, id: id, pipeline: pipeline, isResumable: false)
     }
 
@@ -65,7 +66,7 @@ final class S3BlobUpload: BlobWriter, PartialBlobWriter {
         }
         let pipeline = S3PartPipeline(
             client: store.client, key: key, partSize: state.partSize, spoolDirectory: store.spoolDirectory,
-            logger: store.logger, uploadID: state.uploadID, confirmed: state.parts)
+            writeBuffers: store.writeBuffers, logger: store.logger, uploadID: state.uploadID, confirmed: state.parts)
         let upload = S3BlobUpload(store: store, id: id, pipeline: pipeline, isResumable: true)
         if tailLength > 0 {
             do {

@@ -18,6 +18,7 @@ final class S3PartPipeline {
     let key: String
     let partSize: Int64
     let spoolDirectory: FilePath
+    let writeBuffers: WriteBuffers
     let logger: Logger
     /// The multipart upload, once started.
     private(set) var uploadID: String?
@@ -28,12 +29,13 @@ final class S3PartPipeline {
     /// The part filling now, not yet sent.
     private var filling: SpoolFile?
 
-    init(client: S3Client, key: String, partSize: Int64, spoolDirectory: FilePath, logger: Logger,
-         uploadID: String?, confirmed: [String]) {
+    init(client: S3Client, key: String, partSize: Int64, spoolDirectory: FilePath, writeBuffers: WriteBuffers,
+         logger: Logger, uploadID: String?, confirmed: [String]) {
         self.client = client
         self.key = key
         self.partSize = partSize
         self.spoolDirectory = spoolDirectory
+        self.writeBuffers = writeBuffers
         self.logger = logger
         self.uploadID = uploadID
         self.confirmed = confirmed
@@ -159,7 +161,7 @@ final class S3PartPipeline {
 
     private func fillingPart() async throws -> SpoolFile {
         if let filling { return filling }
-        let spool = try await SpoolFile.create(in: spoolDirectory)
+        let spool = try await SpoolFile.create(in: spoolDirectory, buffers: writeBuffers)
         filling = spool
         return spool
     }
@@ -171,13 +173,13 @@ struct SpoolFile {
     let handle: WriteFileHandle
     let appender: FileAppender
 
-    static func create(in directory: FilePath) async throws -> SpoolFile {
+    static func create(in directory: FilePath, buffers: WriteBuffers) async throws -> SpoolFile {
         let path = directory.appending(FileID.random().rawValue)
         // A named file from the start (not an anonymous O_TMPFILE): a checkpoint sends it while it is open.
         let handle = try await LocalBlobStore.mapErrors {
             try await FileSystem.shared.openFile(forWritingAt: path, options: .modifyFile(createIfNecessary: true))
         }
-        return SpoolFile(path: path, handle: handle, appender: FileAppender(handle: handle, offset: 0))
+        return SpoolFile(path: path, handle: handle, appender: FileAppender(handle: handle, offset: 0, buffers: buffers))
     }
 
     /// Closes the file; when the handle cannot (a cancelled task), closes its descriptor directly.

@@ -40,7 +40,7 @@ public struct ServerConfiguration: Sendable {
     /// What the request bodies of all connections may hold in memory on their way to storage:
     /// each connection's share bounds what of its body waits for the server, and reads get
     /// smaller as connections grow in number (see `ReadBudget`, `BodyWindow`).
-    public var readBudget = 16 << 20
+    public var readBudget = 32 << 20
     /// A connection that sends nothing for this long is closed (slow or dead clients).
     public var idleTimeout: Duration = .seconds(60)
     /// A request's header block must arrive within this time (slow-loris).

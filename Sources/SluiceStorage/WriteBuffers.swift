@@ -11,7 +11,7 @@ final class WriteBuffers: Sendable {
     let bytes: Int
     private let openFiles = Atomic<Int>(0)
 
-    init(bytes: Int = 16 << 20) {
+    init(bytes: Int = 32 << 20) {
         self.bytes = bytes
     }
 

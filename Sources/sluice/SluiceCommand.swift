@@ -57,7 +57,7 @@ struct Serve: AsyncParsableCommand {
     var headerTimeout: String?
     @Option(help: "Threads for the blocking file work of local storage; an fsync holds one until the disk is done (SLUICE_FILE_THREADS). [default: 16]")
     var fileThreads: Int?
-    @Option(help: "What the request bodies of all connections may hold in memory on their way to storage, as for --max-upload-size; past its share (1 MiB down to 16 KiB) a connection is not read until the server caught up (SLUICE_READ_BUDGET). [default: 16MiB]")
+    @Option(help: "What the request bodies of all connections may hold in memory on their way to storage, as for --max-upload-size; past its share (1 MiB down to 16 KiB) a connection is not read until the server caught up (SLUICE_READ_BUDGET). [default: 32MiB]")
     var readBudget: String?
     @Option(help: "trace, debug, info, notice, warning, error or critical (SLUICE_LOG_LEVEL). [default: info]")
     var logLevel: String?

@@ -13,7 +13,7 @@ struct PartialBlobTests {
     /// smaller chunks wait in memory, larger ones go straight to the file.
     static let coalescingLimit = 128 * 1024
 
-    @Test("with many files being written each gathers less before a write: 128 KiB alone, 64 KiB among 256")
+    @Test("with many files being written each gathers less before a write: 128 KiB alone, 64 KiB among 512")
     func gatheringShrinksWithOpenFiles() async throws {
         try await BlobFixture.with { fixture in
             let id = FileID.random()
@@ -23,9 +23,9 @@ struct PartialBlobTests {
             #expect(try fixture.partialSize(id) == 0, "100 KiB wait in a buffer of 128 KiB")
             _ = try await writer.checkpoint()
 
-            // 255 more files open: the store's 16 MiB shared by 256 is 64 KiB each.
+            // 511 more files open: the store's 32 MiB shared by 512 is 64 KiB each.
             var others: [any BlobWriter] = []
-            for _ in 0..<255 { others.append(try await fixture.store.makeWriter(for: FileID.random(), maximumLength: 1 << 20)) }
+            for _ in 0..<511 { others.append(try await fixture.store.makeWriter(for: FileID.random(), maximumLength: 1 << 20)) }
             for _ in 0..<65 { try await writer.write(kibibyte) }
             #expect(try fixture.partialSize(id) == (100 + 64) * 1024, "the 64th KiB made a write, the 65th waits")
 

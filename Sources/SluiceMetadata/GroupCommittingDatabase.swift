@@ -19,7 +19,14 @@ import Synchronization
 /// record a moment early; gone again only if the commit fails). Statements that manage
 /// transactions themselves (the schema migrations) must use the plain connection. Each write is
 /// rendered to SQL once here, to tell it from a read, and again by the connection.
+///
+/// ``probeWritable()`` tells whether the database takes writes without a commit of its own,
+/// which under load would wait for an fsync behind the uploads' writeback: while writes are
+/// committing it answers from the last commit; otherwise it takes the write lock and lets go.
 final class GroupCommittingDatabase: SQLDatabase {
+    /// While writes run, a commit this recent answers a probe.
+    static let recentCommit: Duration = .seconds(2)
+
     private struct Write {
         let query: any SQLExpression
         let onRow: @Sendable (any SQLRow) -> Void
@@ -28,7 +35,10 @@ final class GroupCommittingDatabase: SQLDatabase {
 
     private struct Queue {
         var waiting: [Write] = []
+        var probes: [CheckedContinuation<Void, any Error>] = []
         var running = false
+        /// When a write last committed; `nil` once one failed.
+        var lastCommit: ContinuousClock.Instant?
     }
 
     private let inner: any SQLDatabase
@@ -65,35 +75,80 @@ final class GroupCommittingDatabase: SQLDatabase {
         }
     }
 
+    /// Returns once the database takes writes, or throws what refused the write lock (another
+    /// process holding it, say); never commits anything.
+    func probeWritable() async throws {
+        try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
+            enum Next { case answered, queued, startsRunning }
+            let next = queue.withLock { queue -> Next in
+                if queue.running, let last = queue.lastCommit, last.duration(to: .now) < Self.recentCommit {
+                    return .answered
+                }
+                queue.probes.append(done)
+                guard !queue.running else { return .queued }
+                queue.running = true
+                return .startsRunning
+            }
+            switch next {
+            case .answered: done.resume()
+            case .queued: break
+            case .startsRunning: Task { await self.runQueued() }
+            }
+        }
+    }
+
     /// Whether `sql` may change the database (anything but a read).
     static func writes(_ sql: some StringProtocol) -> Bool {
         let verb = sql.drop { $0.isWhitespace }.prefix { $0.isLetter }.uppercased()
         return verb != "SELECT" && verb != "PRAGMA"
     }
 
-    /// Runs what waits, batch after batch, until nothing does.
+    /// Runs what waits, batch after batch, until nothing does; probes after the batch's writes.
     private func runQueued() async {
         while true {
-            let batch = queue.withLock { queue in
-                let batch = queue.waiting
+            let (batch, probes) = queue.withLock { queue in
+                let taken = (queue.waiting, queue.probes)
                 queue.waiting = []
-                if batch.isEmpty { queue.running = false }
-                return batch
+                queue.probes = []
+                if taken.0.isEmpty && taken.1.isEmpty { queue.running = false }
+                return taken
             }
-            guard !batch.isEmpty else { return }
+            guard !batch.isEmpty || !probes.isEmpty else { return }
             if batch.count == 1 {
                 await runAlone(batch[0])
-            } else {
+            } else if batch.count > 1 {
                 await runTogether(batch)
             }
+            if !probes.isEmpty {
+                let outcome: Result<Void, any Error>
+                do {
+                    try await takeWriteLock()
+                    outcome = .success(())
+                } catch {
+                    outcome = .failure(error)
+                }
+                for probe in probes { probe.resume(with: outcome) }
+            }
         }
+    }
+
+    /// Takes SQLite's write lock and lets go of it: no write, so nothing to fsync.
+    private func takeWriteLock() async throws {
+        try await inner.execute(sql: SQLRaw("BEGIN IMMEDIATE")) { _ in }
+        try await inner.execute(sql: SQLRaw("ROLLBACK")) { _ in }
+    }
+
+    private func recordCommit(_ succeeded: Bool) {
+        queue.withLock { $0.lastCommit = succeeded ? .now : nil }
     }
 
     private func runAlone(_ write: Write) async {
         do {
             try await inner.execute(sql: write.query, write.onRow)
+            recordCommit(true)
             write.done.resume()
         } catch {
+            recordCommit(false)
             write.done.resume(throwing: error)
         }
     }
@@ -103,6 +158,7 @@ final class GroupCommittingDatabase: SQLDatabase {
             try await inner.execute(sql: SQLRaw("BEGIN IMMEDIATE")) { _ in }
         } catch {
             // Most likely another process holds the database: everyone gets that answer.
+            recordCommit(false)
             for write in batch { write.done.resume(throwing: error) }
             return
         }
@@ -122,9 +178,11 @@ final class GroupCommittingDatabase: SQLDatabase {
             try await inner.execute(sql: SQLRaw("COMMIT")) { _ in }
         } catch {
             try? await inner.execute(sql: SQLRaw("ROLLBACK")) { _ in }
+            recordCommit(false)
             for write in batch { write.done.resume(throwing: error) }
             return
         }
+        recordCommit(true)
         for (write, rows) in zip(batch, rows) {
             rows.forEach(write.onRow)
             write.done.resume()

@@ -293,8 +293,14 @@ public struct SQLMetadataStore: MetadataStore {
 
     /// A write that changes nothing: a read alone passes on a database that is locked by another
     /// process or cannot write.
+    /// On SQLite, whether it takes writes without committing one (see
+    /// ``GroupCommittingDatabase/probeWritable()``); elsewhere a write to this instance's row.
     public func checkHealth() async throws {
-        try await database.raw("UPDATE instances SET seen_at = seen_at WHERE id = \(bind: instance)").run()
+        if let grouped = database as? GroupCommittingDatabase {
+            try await grouped.probeWritable()
+        } else {
+            try await database.raw("UPDATE instances SET seen_at = seen_at WHERE id = \(bind: instance)").run()
+        }
     }
 }
 

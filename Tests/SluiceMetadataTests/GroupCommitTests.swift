@@ -60,4 +60,28 @@ struct GroupCommitTests {
             for record in existing { #expect(try await store.find(record.id)?.name == record.name) }
         }
     }
+
+    @Test("the health check commits nothing on SQLite: the write-ahead log does not grow")
+    func healthCheckWritesNothing() async throws {
+        try await Fixture.withStore { store, path in
+            _ = try await store.storeComplete()
+            let walSize = { try (FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? NSNumber)?.int64Value }
+            let before = try walSize()
+            for _ in 0..<20 { try await store.checkHealth() }
+            #expect(try walSize() == before)
+        }
+    }
+
+    @Test("the health check fails while another process holds the write lock, and passes once it is free")
+    func healthCheckSeesALockedDatabase() async throws {
+        try await Fixture.withStore { store, path in
+            let holder = try await SQLiteConnection.open(storage: .file(path: path), logger: Fixture.logger)
+            _ = try await holder.query("BEGIN EXCLUSIVE")
+            await #expect(throws: (any Error).self) { try await store.checkHealth() }
+            _ = try await holder.query("ROLLBACK")
+            try await holder.close()
+            try await store.checkHealth()
+            _ = try await store.storeComplete()
+        }
+    }
 }

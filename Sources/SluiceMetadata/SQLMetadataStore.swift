@@ -291,10 +291,9 @@ public struct SQLMetadataStore: MetadataStore {
             .decode(column: "total", as: Int64.self) ?? 0
     }
 
-    /// A write that changes nothing: a read alone passes on a database that is locked by another
-    /// process or cannot write.
-    /// On SQLite, whether it takes writes without committing one (see
-    /// ``GroupCommittingDatabase/probeWritable()``); elsewhere a write to this instance's row.
+    /// Whether the database takes writes (a read alone passes on a database that is locked by
+    /// another process or cannot write): on SQLite without committing one (see
+    /// ``GroupCommittingDatabase/probeWritable()``), elsewhere a write that changes nothing.
     public func checkHealth() async throws {
         if let grouped = database as? GroupCommittingDatabase {
             try await grouped.probeWritable()

@@ -31,7 +31,7 @@ import Testing
         try await waitUntil { budget.windowLimit == ReadBudget.smallestWindow }
         try await Task.sleep(for: .milliseconds(200))
         #expect(budget.windowLimit == ReadBudget.smallestWindow, "never below the smallest window")
-        #expect(budget.readLimit == ReadBudget.smallestRead, "never below the smallest read")
+        #expect(budget.readLimit == ReadBudget.smallestWindow, "reads as small as the smallest window, no smaller")
 
         for client in clients { try await client.close() }
         try await waitUntil { budget.windowLimit == ReadBudget.largestWindow && budget.readLimit == ReadBudget.largestRead }

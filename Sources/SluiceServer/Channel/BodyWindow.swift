@@ -83,7 +83,7 @@ final class BodyWindowHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = Any
     typealias OutboundIn = Any
 
-    let window: BodyWindow
+    private let window: BodyWindow
     private var context: ChannelHandlerContext?
 
     init(window: BodyWindow) {

@@ -6,16 +6,15 @@ import Synchronization
 ///
 /// Each connection may have ``windowLimit`` body bytes outstanding (its ``BodyWindow``): `bytes`
 /// divided among the open connections, between ``smallestWindow`` and ``largestWindow``. Its
-/// socket reads are as large as its window, between ``smallestRead`` and ``largestRead``, one
+/// socket reads are as large as its window, at most ``largestRead``, one
 /// read per wake-up (so NIO keeps one read buffer per connection, not four): a single fast
 /// upload reads large pieces, a thousand read small ones, each of which storage writes as it
 /// is (see `WriteBuffers`) instead of gathering it into a second buffer.
 final class ReadBudget: Sendable {
     /// Reads of 128 KiB made a 1 GiB upload 1.2-1.4 s instead of 1.5-1.6 s with NIO's 64 KiB.
     static let largestRead = 128 * 1024
-    /// nginx reads request bodies into 16 KiB buffers.
-    static let smallestRead = 16 * 1024
     static let largestWindow = 1 << 20
+    /// nginx reads request bodies into 16 KiB buffers.
     static let smallestWindow = 16 * 1024
 
     /// What all connections' windows may hold together, as far as ``smallestWindow`` allows.
@@ -34,7 +33,7 @@ final class ReadBudget: Sendable {
 
     /// The largest read a connection may make now.
     var readLimit: Int {
-        min(Self.largestRead, max(Self.smallestRead, windowLimit))
+        min(Self.largestRead, windowLimit)
     }
 
     /// Counts `channel` among the open connections until it closes, and sizes its reads.

@@ -25,20 +25,38 @@ import Testing
         return (resident, total)
     }
 
+    /// Runs `body` on a new thread and waits for its result.
+    static func onThreadOfItsOwn<T>(_ body: @escaping @Sendable () -> T) -> T {
+        let result = ThreadResult<T>()
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            result.value = body()
+            done.signal()
+        }
+        thread.start()
+        done.wait()
+        return result.value!
+    }
+
     @Test func freedMemoryLeavesTheProcessOnceTheTrimmerRuns() async throws {
         // 128 MiB in 64 KiB blocks, each followed by a small block that stays: freed, the large
         // ones are holes the heap cannot shrink past, as after a burst of uploads. Their pages
         // are asked about, not the process's RSS, which other tests running alongside move.
+        // They come from a thread of their own, so from a heap (glibc arena) of their own: on a
+        // shared one, the other tests' allocations would refill the holes before the trimmer runs.
         let size = 64 * 1024
-        var blocks: [UnsafeMutableRawPointer] = []
-        var pins: [UnsafeMutableRawPointer] = []
-        for _ in 0..<2048 {
-            blocks.append(malloc(size)!)
-            pins.append(malloc(64)!)
+        let (blocks, pins) = Self.onThreadOfItsOwn {
+            var blocks: [UnsafeMutableRawPointer] = []
+            var pins: [UnsafeMutableRawPointer] = []
+            for _ in 0..<2048 {
+                blocks.append(malloc(size)!)
+                pins.append(malloc(64)!)
+            }
+            for block in blocks { memset(block, 0x5A, size) }
+            blocks.forEach { free($0) }
+            return (blocks, pins)
         }
         defer { pins.forEach { free($0) } }
-        for block in blocks { memset(block, 0x5A, size) }
-        blocks.forEach { free($0) }
 
         let trimmer = Task { try await MemoryTrimmer(interval: .milliseconds(50)).run() }
         defer { trimmer.cancel() }
@@ -51,4 +69,9 @@ import Testing
         #expect(pages.resident * 2 <= pages.total, "\(pages.resident) of \(pages.total) freed pages still in memory")
     }
     #endif
+}
+
+/// What a thread hands back to the one waiting on its semaphore (which orders the accesses).
+private final class ThreadResult<T>: @unchecked Sendable {
+    var value: T?
 }

@@ -51,6 +51,48 @@ int64_t clinux_read_cached(int fd, void *buffer, int64_t length, int64_t offset)
 
 #endif
 
+#if defined(__linux__) && (defined(__x86_64__) || defined(__aarch64__))
+
+/// cachestat's number on both architectures (the C library's headers here predate it).
+#define CLINUX_SYS_CACHESTAT 451
+
+int clinux_range_cached(int fd, int64_t offset, int64_t length) {
+    struct { uint64_t offset, length; } range = {(uint64_t)offset, (uint64_t)length};
+    struct { uint64_t cached, dirty, writeback, evicted, recently_evicted; } counts;
+    if (syscall(CLINUX_SYS_CACHESTAT, fd, &range, &counts, 0) != 0) return -errno;
+    const int64_t page = sysconf(_SC_PAGESIZE);
+    const int64_t pages = (offset + length + page - 1) / page - offset / page;
+    return (int64_t)counts.cached >= pages ? 1 : 0;
+}
+
+#else
+
+int clinux_range_cached(int fd, int64_t offset, int64_t length) { return -ENOSYS; }
+
+#endif
+
+#if defined(__linux__)
+
+int clinux_load_into_cache(int fd, int64_t offset, int64_t length) {
+    char scratch[64 * 1024];
+    while (length > 0) {
+        const size_t wanted = length < (int64_t)sizeof scratch ? (size_t)length : sizeof scratch;
+        const ssize_t read = pread(fd, scratch, wanted, offset);
+        if (read < 0 && errno == EINTR) continue;
+        if (read < 0) return -errno;
+        if (read == 0) return 0;
+        offset += read;
+        length -= read;
+    }
+    return 0;
+}
+
+#else
+
+int clinux_load_into_cache(int fd, int64_t offset, int64_t length) { return -ENOSYS; }
+
+#endif
+
 #if defined(__GLIBC__)
 #include <malloc.h>
 void clinux_trim_memory(void) { malloc_trim(0); }

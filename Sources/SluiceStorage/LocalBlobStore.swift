@@ -126,6 +126,10 @@ public struct LocalBlobStore: BlobStore {
         }
     }
 
+    public func openFile(_ id: FileID) async throws -> (any BlobFile)? {
+        try OpenLocalBlob(descriptor: try await open(blobPath(id)), threads: threads)
+    }
+
     /// The file at `path` opened for reading: at once when the kernel has its path cached,
     /// else on a file thread.
     private func open(_ path: FilePath) async throws -> FileDescriptor {

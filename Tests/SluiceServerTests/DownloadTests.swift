@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import NIOHTTP1
 import SluiceServer
 import Testing
@@ -21,6 +22,25 @@ import Testing
             let answer = try await server.request(.GET, link)
             #expect(answer.status == 404)
             #expect(answer.text.contains("shorter than its record"))
+        }
+    }
+
+    @Test(.enabled(if: TestBackend.current.isEmbedded, "cuts a local blob short"))
+    func aLargeFileShorterThanItsRecordEndsTheConnection() async throws {
+        try await LiveServer.run { server in
+            let link = try await server.upload("short.bin", testBytes(3 << 20))
+            let id = try #require(link.split(separator: "/").dropLast().last.map(String.init))
+            let blob = server.dataDirectory.appendingPathComponent("blobs/\(id.prefix(2))/\(id)")
+            let handle = try FileHandle(forWritingTo: blob)
+            try handle.truncate(atOffset: 1_500_000)
+            try handle.close()
+            // The answer has begun when the file is opened: the connection ends early (a
+            // `sendfile` past the end would send nothing and never finish).
+            for range in ["bytes=0-", "bytes=1000000-2000000", "bytes=2000000-3000000"] {
+                await #expect(throws: (any Error).self, "\(range)") {
+                    try await server.request(.GET, link, headers: [("Range", range)])
+                }
+            }
         }
     }
 
@@ -147,6 +167,50 @@ import Testing
             _ = try await server.request(.GET, link + "?info=1")
             #expect(try await server.request(.GET, link).status == 200)
         }
+    }
+
+    /// Bodies over 64 KiB leave by `sendfile` from local storage, in chunks of 8 MiB (through
+    /// memory from S3): exact whole and in ranges across chunks, also when the file's pages
+    /// are not in memory, and counted in the metrics as bytes sent.
+    @Test func largeBodiesAreExactWholeAndInRanges() async throws {
+        let large = testBytes(17 * 1024 * 1024 + 12_345, seed: 11)
+        try await LiveServer.run { server in
+            let link = try await server.upload("large.bin", large)
+            let sentBefore = try await Self.bytesSent(server)
+            #expect(try await server.request(.GET, link).body == large)
+            let ranges = [(0, 65_536), (8_000_000, 9_000_000), (16_777_000, large.count - 1), (100_000, large.count - 2)]
+            for (first, last) in ranges {
+                let answer = try await server.request(.GET, link, headers: [("Range", "bytes=\(first)-\(last)")])
+                #expect(answer.status == 206)
+                #expect(answer.body == Array(large[first...last]), "\(first)-\(last)")
+            }
+            let sent = try await Self.bytesSent(server) - sentBefore
+            #expect(sent >= Double(large.count + ranges.map { $0.1 - $0.0 + 1 }.reduce(0, +)))
+
+            guard TestBackend.current.isEmbedded else { return }
+            let id = try #require(link.split(separator: "/").dropLast().last.map(String.init))
+            let blob = server.dataDirectory.appendingPathComponent("blobs/\(id.prefix(2))/\(id)").path
+            Self.dropPages(blob)
+            #expect(try await server.request(.GET, link).body == large)
+            Self.dropPages(blob)
+            let tail = try await server.request(.GET, link, headers: [("Range", "bytes=2000000-")])
+            #expect(tail.body == Array(large[2_000_000...]))
+        }
+    }
+
+    /// `sluice_bytes_out_total` of the test process (shared by every server in it).
+    static func bytesSent(_ server: LiveServer) async throws -> Double {
+        let metrics = try await server.request(.GET, "/metrics").text
+        let line = metrics.split(separator: "\n").first { $0.hasPrefix("sluice_bytes_out_total ") }
+        return try #require(line?.split(separator: " ").last.flatMap { Double($0) })
+    }
+
+    /// Asks the kernel to drop the file's pages from memory (they are on disk: blobs are fsynced).
+    static func dropPages(_ path: String) {
+        let descriptor = open(path, O_RDONLY)
+        #expect(descriptor >= 0)
+        defer { close(descriptor) }
+        #expect(posix_fadvise(descriptor, 0, 0, POSIX_FADV_DONTNEED) == 0)
     }
 
     @Test(arguments: ["/AAAAAAAAAAAAAAAAAAAAAA", "/AAAAAAAAAAAAAAAAAAAAAA/x.txt", "/short", "/../../etc/passwd", "/%00"])

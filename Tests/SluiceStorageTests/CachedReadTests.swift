@@ -3,7 +3,9 @@ import Testing
 import CLinux
 import Foundation
 import Glibc
+import NIOCore
 import SluiceCore
+import SluiceStorage
 
 /// Reads that take bytes from the page cache without waiting for the disk, and what happens
 /// when the bytes are not there, on a real file of the disk (ext4 here; tmpfs has no disk to
@@ -42,12 +44,7 @@ struct CachedReadTests {
 
     @Test("LocalBlobStore reads what is on disk only from a file thread, by range and whole")
     func storeFallsBack() async throws {
-        try await BlobFixture.with { fixture in
-            var source = TestBytes(seed: 0xD15C)
-            let bytes = source.next(200_000)
-            let id = try await fixture.storeBlob([bytes])
-            let path = fixture.blobsDirectory.appendingPathComponent(String(id.rawValue.prefix(2)))
-                .appendingPathComponent(id.rawValue).path
+        try await Self.withStoredBlob(count: 200_000, seed: 0xD15C) { fixture, id, bytes, path in
             // Dropped pages make the first read refuse, and the store read it on a file thread
             // (unless the kernel's readahead, started by that refusal, was quicker: either way
             // the bytes must be exact).
@@ -58,6 +55,59 @@ struct CachedReadTests {
             let whole = try await fixture.read(id)
             #expect(whole.bytes == bytes)
         }
+    }
+
+    @Test("A blob opened for sendfile tells what the page cache holds and loads what it does not")
+    func openFileLoadsIntoCache() async throws {
+        try await Self.withStoredBlob(count: 3_000_000, seed: 0x5E4D) { fixture, id, bytes, path in
+            let file = try #require(try await fixture.store.openFile(id))
+            defer { file.close() }
+            #expect(file.size == 3_000_000)
+            let descriptor = try file.handle.withUnsafeFileDescriptor { $0 }
+            _ = Self.read(descriptor, count: 3_000_000)
+            #expect(clinux_range_cached(descriptor, 0, 3_000_000) == 1)
+            #expect(clinux_range_cached(descriptor, 4095, 2) == 1)
+
+            // Pages dropped (tried again while one survives in a per-CPU batch) are reported
+            // missing, and loading a range brings exactly its bytes back.
+            for _ in 0..<50 where clinux_range_cached(descriptor, 0, 3_000_000) != 0 {
+                Self.dropPages(path)
+                usleep(20_000)
+            }
+            #expect(clinux_range_cached(descriptor, 1_000_000, 1_500_000) == 0)
+            try await file.loadIntoCache(1_000_000..<2_500_000)
+            #expect(clinux_range_cached(descriptor, 1_000_000, 1_500_000) == 1)
+            #expect(Self.read(descriptor, count: 3_000_000) == bytes)
+
+            // A file cut short is refused rather than sent past its end.
+            #expect(truncate(path, 2_000_000) == 0)
+            try await file.loadIntoCache(1_000_000..<2_000_000)
+            await #expect(throws: SluiceError.self) { try await file.loadIntoCache(1_500_000..<2_500_000) }
+        }
+    }
+
+    /// Runs `body` with a store holding one blob of `count` test bytes, and that blob's path.
+    static func withStoredBlob(
+        count: Int, seed: UInt64, _ body: (BlobFixture, FileID, [UInt8], String) async throws -> Void
+    ) async throws {
+        try await BlobFixture.with { fixture in
+            var source = TestBytes(seed: seed)
+            let bytes = source.next(count)
+            let id = try await fixture.storeBlob([bytes])
+            try await body(fixture, id, bytes, fixture.blobPath(id))
+        }
+    }
+
+    /// The first `count` bytes of `descriptor`, read with `pread`.
+    static func read(_ descriptor: Int32, count: Int) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        var done = 0
+        while done < count {
+            let read = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress! + done, count - done, off_t(done)) }
+            guard read > 0 else { break }
+            done += read
+        }
+        return Array(bytes[0..<done])
     }
 
     /// Writes the file's pages to disk and asks the kernel to drop them from memory.

@@ -2,7 +2,8 @@
 // sync_file_range, with which FileAppender writes a large upload to disk while it arrives,
 // malloc_trim, with which MemoryTrimmer gives freed memory back after a burst, and openat2 and
 // preadv2 with the flags that never wait for the disk, with which LocalBlobStore reads what
-// the page cache holds without a trip to a file thread.
+// the page cache holds without a trip to a file thread, and cachestat, with which it tells
+// whether the kernel can send a range of a file to a socket without waiting for the disk.
 #ifndef CLINUX_H
 #define CLINUX_H
 
@@ -35,6 +36,16 @@ int clinux_open_cached(const char *path);
 /// the file), or a negative errno: -EAGAIN when none of them is in memory (the kernel then
 /// starts reading ahead, so the blocking read that follows finds them sooner).
 int64_t clinux_read_cached(int fd, void *buffer, int64_t length, int64_t offset);
+
+/// Whether every page of bytes [offset, offset + length) of `fd` is in the page cache
+/// (cachestat, Linux 6.5): 1 if so, 0 if not, or a negative errno: -ENOSYS where the kernel
+/// lacks the call.
+int clinux_range_cached(int fd, int64_t offset, int64_t length);
+
+/// Reads bytes [offset, offset + length) of `fd` into the page cache, blocking, through a small
+/// buffer on the stack that is thrown away: 0 (also when the file ends sooner), or a negative
+/// errno.
+int clinux_load_into_cache(int fd, int64_t offset, int64_t length);
 
 #ifdef __cplusplus
 }

@@ -19,6 +19,11 @@ public protocol BlobStore: Sendable {
         into consume: (ByteBuffer) async throws -> Void
     ) async throws
 
+    /// The finished blob of `id` as an open file of this machine, for the server to have the
+    /// kernel send it to a socket (`sendfile`) instead of copying it through ``read(_:range:into:)``;
+    /// `nil` from stores that keep no local files. The caller closes it.
+    func openFile(_ id: FileID) async throws -> (any BlobFile)?
+
     /// Opens the partial blob of a resumable upload to append to it, creating it when
     /// `durableLength` is 0. Bytes past `durableLength` (written after the last checkpoint) are
     /// cut off first, so the blob continues exactly where the metadata says it ends.
@@ -43,6 +48,24 @@ public protocol BlobStore: Sendable {
 
     /// Throws when the store cannot currently serve reads and writes.
     func checkHealth() async throws
+}
+
+/// A finished blob open as a file of this machine (see ``BlobStore/openFile(_:)``).
+///
+/// - Important: Call ``close()`` once nothing uses ``handle`` any more.
+public protocol BlobFile: Sendable {
+    /// The open file, for a `FileRegion`; valid until ``close()``.
+    var handle: NIOFileHandle { get }
+
+    /// The file's length in bytes.
+    var size: Int64 { get }
+
+    /// Returns once the bytes of `range` are in the page cache, reading them on a file thread
+    /// when they are not, so that sending them from an event loop does not wait for the disk.
+    func loadIntoCache(_ range: Range<Int64>) async throws
+
+    /// Closes ``handle``. Never throws.
+    func close()
 }
 
 /// The write side of one blob, used by one upload at a time.

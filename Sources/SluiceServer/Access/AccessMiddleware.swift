@@ -26,10 +26,14 @@ struct AccessMiddleware<Context: RemoteAddressRequestContext>: RouterMiddleware 
 }
 
 /// The request context of every route: Hummingbird's basics plus the client's address, which
-/// the rate limits count by, and whether its connection is still open.
+/// the rate limits count by, whether its connection is still open, the response body bytes
+/// sent, and the connection's handlers that routes use.
 struct SluiceRequestContext: RequestContext, RemoteAddressRequestContext {
     var coreContext: CoreRequestContextStorage
     let remoteAddress: SocketAddress?
+    /// The response body bytes sent so far: ``TrafficMiddleware`` counts what passes
+    /// Hummingbird's writer, a ``FileSender`` adds what it sent around it.
+    let sentBytes = SentBytes()
     private let channel: any Channel
 
     init(source: ApplicationRequestContextSource) {
@@ -47,6 +51,15 @@ struct SluiceRequestContext: RequestContext, RemoteAddressRequestContext {
         let channel = self.channel
         return try? await channel.eventLoop.submit {
             try channel.pipeline.syncOperations.handler(type: BodyWindowHandler.self).credit()
+        }.get()
+    }
+
+    /// Where a route sends a file as its response body (see ``FileSender``); `nil` once the
+    /// connection closed.
+    func fileSender() async -> FileSender? {
+        let channel = self.channel
+        return try? await channel.eventLoop.submit {
+            try channel.pipeline.syncOperations.handler(type: FileSendingHandler.self).sender()
         }.get()
     }
 }

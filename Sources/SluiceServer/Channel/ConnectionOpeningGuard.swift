@@ -121,7 +121,8 @@ final class ParserErrorResponder: ChannelInboundHandler, RemovableChannelHandler
 }
 
 /// A child channel with the two guards above wrapped around `inner`'s HTTP pipeline, its reads
-/// sized by `readBudget` and its request bodies held to a ``BodyWindow``.
+/// sized by `readBudget`, its request bodies held to a ``BodyWindow``, and a
+/// ``FileSendingHandler`` for downloads.
 struct GuardedChildChannel<Inner: ServerChildChannel>: ServerChildChannel {
     typealias Value = Inner.Value
 
@@ -141,6 +142,7 @@ struct GuardedChildChannel<Inner: ServerChildChannel>: ServerChildChannel {
             try channel.pipeline.syncOperations.addHandler(responder, position: .after(decoder.handler))
             let window = BodyWindowHandler(window: BodyWindow(budget: readBudget))
             try channel.pipeline.syncOperations.addHandler(window, position: .after(responder))
+            try channel.pipeline.syncOperations.addHandler(FileSendingHandler(), position: .after(window))
             return value
         }
     }

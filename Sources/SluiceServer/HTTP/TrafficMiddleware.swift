@@ -6,7 +6,9 @@ import Synchronization
 
 /// Logs one line per request once its response body has been sent (method, path, status, bytes
 /// in and out, milliseconds) and records the ``TrafficMetrics`` of uploads and downloads.
-struct TrafficMiddleware<Context: RequestContext>: RouterMiddleware {
+struct TrafficMiddleware: RouterMiddleware {
+    typealias Context = SluiceRequestContext
+
     let logger: Logger
     let metrics: TrafficMetrics
 
@@ -30,7 +32,7 @@ struct TrafficMiddleware<Context: RequestContext>: RouterMiddleware {
         let isDownload = (request.method == .get) && (response.status == .ok || response.status == .partialContent)
             && response.headers[.contentDisposition] != nil
         let status = response.status.code
-        let sent = SentBytes()
+        let sent = context.sentBytes
         let original = response.body
         let metrics = self.metrics
         let logger = self.logger
@@ -63,7 +65,7 @@ struct TrafficMiddleware<Context: RequestContext>: RouterMiddleware {
 }
 
 /// Bytes of one response body sent so far.
-private final class SentBytes: Sendable {
+final class SentBytes: Sendable {
     private let count = Atomic<Int>(0)
     func add(_ bytes: Int) { count.add(bytes, ordering: .relaxed) }
     var total: Int { count.load(ordering: .relaxed) }

@@ -14,17 +14,18 @@ struct DownloadRoutes: Sendable {
     let clock: any WallClock
     let links: LinkBuilder
 
-    func register(on router: Router<some RequestContext>) {
+    func register(on router: Router<SluiceRequestContext>) {
         for path in ["/:id", "/:id/:name"] {
-            router.get(RouterPath(path)) { request, context in try await download(request, id: context.parameters.get("id")) }
-            router.head(RouterPath(path)) { request, context in try await download(request, id: context.parameters.get("id")) }
+            router.get(RouterPath(path)) { request, context in try await download(request, context: context) }
+            router.head(RouterPath(path)) { request, context in try await download(request, context: context) }
         }
     }
 
-    func download(_ request: Request, id rawID: String?) async throws -> Response {
+    func download(_ request: Request, context: SluiceRequestContext) async throws -> Response {
+        let rawID = context.parameters.get("id")
         // `?page=1`: the download page for browsers, in HTML also when the link does not work.
         guard request.uri.queryParameters["page"] == "1" else {
-            return try await download(request, record: try await find(rawID, request: request))
+            return try await download(request, record: try await find(rawID, request: request), context: context)
         }
         let record: FileRecord
         do {
@@ -51,7 +52,7 @@ struct DownloadRoutes: Sendable {
         return record
     }
 
-    private func download(_ request: Request, record: FileRecord) async throws -> Response {
+    private func download(_ request: Request, record: FileRecord, context: SluiceRequestContext) async throws -> Response {
         let id = record.id
 
         if request.uri.queryParameters["info"] == "1" {
@@ -82,7 +83,9 @@ struct DownloadRoutes: Sendable {
         case .partial(let range):
             addRepresentationHeaders(&headers, record: record, request: request)
             headers[.contentRange] = "bytes \(range.first)-\(range.last)/\(record.size)"
-            return try await stream(record, range: range.first...range.last, status: .partialContent, headers: headers, request: request, slot: false)
+            return try await stream(
+                record, range: range.first...range.last, status: .partialContent, headers: headers, request: request,
+                context: context, slot: false)
         case .full:
             addRepresentationHeaders(&headers, record: record, request: request)
             var holdsSlot = false
@@ -93,7 +96,8 @@ struct DownloadRoutes: Sendable {
                 holdsSlot = true
             }
             let range = record.size > 0 ? 0...(record.size - 1) : nil
-            return try await stream(record, range: range, status: .ok, headers: headers, request: request, slot: holdsSlot)
+            return try await stream(
+                record, range: range, status: .ok, headers: headers, request: request, context: context, slot: holdsSlot)
         }
     }
 
@@ -115,11 +119,12 @@ struct DownloadRoutes: Sendable {
     /// Bodies up to this size are read whole before the answer starts (one chunk of local storage).
     static let wholeBodyLimit = 64 * 1024
 
-    /// The response whose body streams `range` from storage. When `slot` is held it is spent
-    /// if the last byte went out and given back otherwise.
+    /// The response whose body streams `range` from storage: by the kernel from the blob's file
+    /// where the store keeps files (``FileSender``), else through memory. When `slot` is held it
+    /// is spent if the last byte went out and given back otherwise.
     private func stream(
         _ record: FileRecord, range: ClosedRange<Int64>?, status: HTTPResponse.Status, headers: HTTPFields,
-        request: Request, slot: Bool
+        request: Request, context: SluiceRequestContext, slot: Bool
     ) async throws -> Response {
         let length = range.map { Int($0.count) } ?? 0
         guard request.method != .head, let range else {
@@ -141,7 +146,9 @@ struct DownloadRoutes: Sendable {
         let metadata = self.metadata
         let body = ResponseBody(contentLength: length) { writer in
             do {
-                try await blobs.read(record.id, range: range) { chunk in try await writer.write(chunk) }
+                if try await !Self.sendFile(record, range: range, from: blobs, context: context) {
+                    try await blobs.read(record.id, range: range) { chunk in try await writer.write(chunk) }
+                }
                 try await writer.finish(nil)
             } catch {
                 if slot { try? await metadata.releaseDownload(record.id, completed: false) }
@@ -150,5 +157,18 @@ struct DownloadRoutes: Sendable {
             if slot { try await metadata.releaseDownload(record.id, completed: true) }
         }
         return Response(status: status, headers: headers, body: body)
+    }
+
+    /// Sends `range` of the blob's file by the kernel; `false` when the store keeps no files or
+    /// the connection is gone before the first byte.
+    private static func sendFile(
+        _ record: FileRecord, range: ClosedRange<Int64>, from blobs: any BlobStore, context: SluiceRequestContext
+    ) async throws -> Bool {
+        guard let file = try await blobs.openFile(record.id) else { return false }
+        defer { file.close() }
+        guard file.size > range.upperBound else { throw SluiceError.notFound("the file is shorter than its record") }
+        guard let sender = await context.fileSender() else { return false }
+        try await sender.send(file, range: range) { context.sentBytes.add($0) }
+        return true
     }
 }

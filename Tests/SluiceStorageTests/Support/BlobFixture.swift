@@ -15,6 +15,11 @@ struct BlobFixture {
     var blobsDirectory: URL { root.appendingPathComponent("blobs", isDirectory: true) }
     var temporaryDirectory: URL { root.appendingPathComponent("tmp", isDirectory: true) }
 
+    /// The path of the finished blob of `id`.
+    func blobPath(_ id: FileID) -> String {
+        blobsDirectory.appendingPathComponent(String(id.rawValue.prefix(2))).appendingPathComponent(id.rawValue).path
+    }
+
     static let logger: Logger = {
         var logger = Logger(label: "sluice.tests.storage")
         logger.logLevel = .critical

@@ -1,5 +1,3 @@
-import Foundation
-
 /// Builds `Content-Disposition` header values (RFC 6266) carrying a file name both as an ASCII
 /// `filename` fallback and as an RFC 8187 `filename*=UTF-8''…` parameter.
 ///
@@ -41,11 +39,33 @@ public enum ContentDisposition {
 
     /// The RFC 8187 value-chars for `name` (UTF-8, attr-chars kept, everything else `%XX`).
     public static func percentEncoded(_ name: String) -> String {
-        name.addingPercentEncoding(withAllowedCharacters: attrChars) ?? ""
+        var out: [UInt8] = []
+        out.reserveCapacity(name.utf8.count)
+        for byte in name.utf8 {
+            if isAttrChar(byte) {
+                out.append(byte)
+            } else {
+                out.append(UInt8(ascii: "%"))
+                out.append(hexDigits[Int(byte >> 4)])
+                out.append(hexDigits[Int(byte & 0x0F)])
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
+
+    private static let hexDigits = Array("0123456789ABCDEF".utf8)
 
     /// RFC 8187 attr-char: ALPHA / DIGIT / "!" / "#" / "$" / "&" / "+" / "-" / "." / "^" / "_" /
     /// "`" / "|" / "~".
-    private static let attrChars = CharacterSet(
-        charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$&+-.^_`|~")
+    private static func isAttrChar(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            true
+        case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "&"), UInt8(ascii: "+"), UInt8(ascii: "-"),
+            UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"), UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
+            true
+        default:
+            false
+        }
+    }
 }

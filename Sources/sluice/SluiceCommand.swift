@@ -132,7 +132,7 @@ struct Serve: AsyncParsableCommand {
 
         let level = configuration.logLevel
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardOutput(label: label)
+            var handler = DeferredMetadataLogHandler(StreamLogHandler.standardOutput(label: label))
             handler.logLevel = level
             return handler
         }

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOFileSystem
+import NIOPosix
 import SluiceCore
 
 /// A blob being written to a file of its own, then fsynced and renamed into `blobs/`.
@@ -16,18 +17,20 @@ final class LocalBlobFile: BlobWriter, PartialBlobWriter {
     private let path: FilePath
     private let finalPath: FilePath
     private let fileSystem: FileSystem
+    private let threads: NIOThreadPool
     private let logger: Logger
     private var closed = false
 
     init(
         _ kind: Kind, handle: WriteFileHandle, length: Int64, path: FilePath, finalPath: FilePath, fileSystem: FileSystem,
-        buffers: WriteBuffers, logger: Logger
+        threads: NIOThreadPool, buffers: WriteBuffers, logger: Logger
     ) {
         self.kind = kind
         self.appender = FileAppender(handle: handle, offset: length, buffers: buffers)
         self.path = path
         self.finalPath = finalPath
         self.fileSystem = fileSystem
+        self.threads = threads
         self.logger = logger
     }
 
@@ -62,7 +65,7 @@ final class LocalBlobFile: BlobWriter, PartialBlobWriter {
         try await appender.synchronize()
         try await appender.handle.close()
         closed = true
-        try await LocalBlobStore.moveIntoPlace(path, to: finalPath, fileSystem: fileSystem)
+        try await LocalBlobStore.moveIntoPlace(path, to: finalPath, threads: threads)
     }
 
     func abort() async {

@@ -1,5 +1,6 @@
 import CLinux
 import Foundation
+import Glibc
 import Logging
 import NIOCore
 import NIOFileSystem
@@ -59,7 +60,7 @@ public struct LocalBlobStore: BlobStore {
         }
         return LocalBlobFile(
             .temporary, handle: handle, length: 0, path: temporary, finalPath: blobPath(id), fileSystem: fileSystem,
-            buffers: writeBuffers, logger: logger)
+            threads: threads, buffers: writeBuffers, logger: logger)
     }
 
     func partialPath(_ id: FileID) -> FilePath { partialDirectory.appending(id.rawValue) }
@@ -88,7 +89,7 @@ public struct LocalBlobStore: BlobStore {
         }
         return LocalBlobFile(
             .partial, handle: handle, length: durableLength, path: path, finalPath: blobPath(id), fileSystem: fileSystem,
-            buffers: writeBuffers, logger: logger)
+            threads: threads, buffers: writeBuffers, logger: logger)
     }
 
     /// Chunks come straight from the page cache while it holds them, read on the calling
@@ -211,13 +212,34 @@ public struct LocalBlobStore: BlobStore {
         }
     }
 
-    /// Renames a durable file to `finalPath` and fsyncs the directory, so the name survives a crash.
-    static func moveIntoPlace(_ path: FilePath, to finalPath: FilePath, fileSystem: FileSystem) async throws {
+    /// Renames a durable file to `finalPath` and fsyncs the directory, so the name survives a
+    /// crash. One job on `threads` (each step a trip of its own made five per upload): a
+    /// missing fan-out directory is created when the rename finds it missing, and its parent
+    /// fsynced, so the directory survives a crash too.
+    static func moveIntoPlace(_ path: FilePath, to finalPath: FilePath, threads: NIOThreadPool) async throws {
         try await mapErrors {
-            let directory = finalPath.removingLastComponent()
-            try await createDirectoryIfMissing(directory, fileSystem: fileSystem)
-            try await fileSystem.moveItem(at: path, to: finalPath)
-            try await fileSystem.withDirectoryHandle(atPath: directory) { try await $0.synchronize() }
+            try await threads.runIfActive {
+                let directory = finalPath.removingLastComponent()
+                do {
+                    try rename(path, to: finalPath)
+                } catch let error as Errno where error == .noSuchFileOrDirectory {
+                    if mkdir(directory.string, 0o755) != 0, errno != EEXIST { throw Errno(rawValue: errno) }
+                    try synchronizeDirectory(directory.removingLastComponent())
+                    try rename(path, to: finalPath)
+                }
+                try synchronizeDirectory(directory)
+            }
+        }
+    }
+
+    private static func rename(_ path: FilePath, to newPath: FilePath) throws {
+        guard Glibc.rename(path.string, newPath.string) == 0 else { throw Errno(rawValue: errno) }
+    }
+
+    private static func synchronizeDirectory(_ directory: FilePath) throws {
+        let descriptor = try FileDescriptor.open(directory, .readOnly, options: [.directory, .closeOnExec])
+        try descriptor.closeAfter {
+            guard fsync(descriptor.rawValue) == 0 else { throw Errno(rawValue: errno) }
         }
     }
 
@@ -227,6 +249,8 @@ public struct LocalBlobStore: BlobStore {
             return try await body()
         } catch let error as FileSystemError {
             throw isOutOfSpace(error) ? SluiceError.insufficientStorage : error
+        } catch let error as Errno where error == .noSpace || error == .diskQuotaExceeded {
+            throw SluiceError.insufficientStorage
         }
     }
 

@@ -17,6 +17,7 @@ import Testing
             try await FileSystem.shared.withFileHandle(forReadingAt: "/nonexistent/sluice") { _ in }
         }
         #expect(missing.map(FailingPart.init(of:)) == .storage)
+        #expect(FailingPart(of: Errno.ioError) == .storage)
         let connection = try await SQLiteConnection.open(storage: .memory)
         let refused = await #expect(throws: SQLiteError.self) { _ = try await connection.query("NOT SQL") }
         try await connection.close()

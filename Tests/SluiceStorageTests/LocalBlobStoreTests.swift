@@ -102,6 +102,27 @@ struct LocalBlobStoreTests {
         }
     }
 
+    @Test("finish creates a missing fan-out directory, reuses an existing one, and fails where a file blocks it")
+    func fanOutDirectories() async throws {
+        try await BlobFixture.with { fixture in
+            let first = try #require(FileID("AAAAAAAAAAAAAAAAAAAAAA"))
+            let second = try #require(FileID("AABAAAAAAAAAAAAAAAAAAA"))
+            _ = try await fixture.storeBlob([[1, 2, 3]], id: first)
+            _ = try await fixture.storeBlob([[4, 5]], id: second)
+            #expect(try fixture.filesUnderBlobs() == ["AA/AAAAAAAAAAAAAAAAAAAAAA", "AA/AABAAAAAAAAAAAAAAAAAAA"])
+            #expect(try await fixture.read(second).bytes == [4, 5])
+
+            let blocked = try #require(FileID("BBAAAAAAAAAAAAAAAAAAAA"))
+            try Data().write(to: fixture.blobsDirectory.appendingPathComponent("BB"))
+            let writer = try await fixture.store.makeWriter(for: blocked)
+            try await writer.write(ByteBuffer(bytes: [6]))
+            await #expect(throws: Errno.notDirectory) { try await writer.finish() }
+            await #expect(throws: (any Error).self) { try await fixture.read(blocked) }
+            await writer.abort()  // as the upload pipeline does after a failed finish
+            try fixture.expectNoWriteInProgress()
+        }
+    }
+
     @Test("abort removes the temporary file and leaves blobs/ empty")
     func abort() async throws {
         try await BlobFixture.with { fixture in

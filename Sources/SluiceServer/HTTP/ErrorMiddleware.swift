@@ -126,15 +126,16 @@ enum JSONResponse {
 }
 
 /// Where an error no layer turned into a ``SluiceError`` came from, told by the module that
-/// defines its type: the blob store's (S3 client, file system), the database's drivers, or
-/// anything else (a bug).
+/// defines its type: the blob store's (S3 client, file system, or a system call's `Errno`,
+/// which only the local store's own file calls throw), the database's drivers, or anything
+/// else (a bug).
 enum FailingPart: String {
     case storage, database, `internal`
 
     init(of error: any Error) {
         let module = String(reflecting: type(of: error)).prefix { $0 != "." }
         switch module {
-        case "SluiceS3", "_NIOFileSystem", "NIOFileSystem": self = .storage
+        case "SluiceS3", "_NIOFileSystem", "NIOFileSystem", "SystemPackage": self = .storage
         case "PostgresNIO", "_ConnectionPoolModule", "SQLiteNIO", "SQLKit": self = .database
         default: self = .internal
         }

@@ -213,9 +213,9 @@ public struct LocalBlobStore: BlobStore {
     }
 
     /// Renames a durable file to `finalPath` and fsyncs the directory, so the name survives a
-    /// crash. One job on `threads` (each step a trip of its own made five per upload): a
-    /// missing fan-out directory is created when the rename finds it missing, and its parent
-    /// fsynced, so the directory survives a crash too.
+    /// crash, in one job on `threads` (as trips of their own, the steps were five per upload).
+    /// A fan-out directory the rename finds missing is created first and its parent fsynced,
+    /// so the directory survives a crash too.
     static func moveIntoPlace(_ path: FilePath, to finalPath: FilePath, threads: NIOThreadPool) async throws {
         try await mapErrors {
             try await threads.runIfActive {

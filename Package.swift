@@ -188,6 +188,7 @@ let package = Package(
             name: "SluiceStorageTests",
             dependencies: [
                 "SluiceStorage",
+                "SluiceTestSupport",
                 "CLinux",
                 "SluiceCore",
                 "SluiceS3",

@@ -128,7 +128,7 @@ public struct LocalBlobStore: BlobStore {
     }
 
     public func openFile(_ id: FileID) async throws -> (any BlobFile)? {
-        try OpenLocalBlob(descriptor: try await open(blobPath(id)), threads: threads)
+        OpenLocalBlob(descriptor: try await open(blobPath(id)), threads: threads)
     }
 
     /// The file at `path` opened for reading: at once when the kernel has its path cached,

@@ -9,33 +9,22 @@ import SluiceCore
 /// (`cachestat`) on the calling thread, and a read on a file thread only for what is not there.
 final class OpenLocalBlob: BlobFile {
     let handle: NIOFileHandle
-    let size: Int64
     private let descriptor: CInt
     private let threads: NIOThreadPool
 
     /// Takes ownership of `descriptor`.
-    init(descriptor: FileDescriptor, threads: NIOThreadPool) throws {
-        do {
-            self.size = try Self.size(of: descriptor.rawValue)
-        } catch {
-            try? descriptor.close()
-            throw error
-        }
+    init(descriptor: FileDescriptor, threads: NIOThreadPool) {
         self.descriptor = descriptor.rawValue
         self.handle = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: descriptor.rawValue)
         self.threads = threads
     }
 
-    private static func size(of descriptor: CInt) throws -> Int64 {
-        var status = stat()
-        guard fstat(descriptor, &status) == 0 else { throw Errno(rawValue: errno) }
-        return Int64(status.st_size)
-    }
-
-    /// Also checks that the file still holds `range`: `sendfile` past a file's end sends
+    /// Checks first that the file still holds `range`: `sendfile` past a file's end sends
     /// nothing, and NIO would try again for ever.
     func loadIntoCache(_ range: Range<Int64>) async throws {
-        guard try Self.size(of: descriptor) >= range.upperBound else {
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { throw Errno(rawValue: errno) }
+        guard Int64(status.st_size) >= range.upperBound else {
             throw SluiceError.notFound("the file is shorter than its record")
         }
         guard !range.isEmpty, clinux_range_cached(descriptor, range.lowerBound, Int64(range.count)) != 1 else { return }

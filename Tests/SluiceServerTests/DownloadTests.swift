@@ -1,7 +1,7 @@
 import Foundation
-import Glibc
 import NIOHTTP1
 import SluiceServer
+import SluiceTestSupport
 import Testing
 
 /// API.md "Download": streamed bodies, ranges, conditional requests, HEAD, `?info=1`, `?inline=1`.
@@ -190,9 +190,9 @@ import Testing
             guard TestBackend.current.isEmbedded else { return }
             let id = try #require(link.split(separator: "/").dropLast().last.map(String.init))
             let blob = server.dataDirectory.appendingPathComponent("blobs/\(id.prefix(2))/\(id)").path
-            Self.dropPages(blob)
+            #expect(dropCachedPages(blob))
             #expect(try await server.request(.GET, link).body == large)
-            Self.dropPages(blob)
+            #expect(dropCachedPages(blob))
             let tail = try await server.request(.GET, link, headers: [("Range", "bytes=2000000-")])
             #expect(tail.body == Array(large[2_000_000...]))
         }
@@ -203,14 +203,6 @@ import Testing
         let metrics = try await server.request(.GET, "/metrics").text
         let line = metrics.split(separator: "\n").first { $0.hasPrefix("sluice_bytes_out_total ") }
         return try #require(line?.split(separator: " ").last.flatMap { Double($0) })
-    }
-
-    /// Asks the kernel to drop the file's pages from memory (they are on disk: blobs are fsynced).
-    static func dropPages(_ path: String) {
-        let descriptor = open(path, O_RDONLY)
-        #expect(descriptor >= 0)
-        defer { close(descriptor) }
-        #expect(posix_fadvise(descriptor, 0, 0, POSIX_FADV_DONTNEED) == 0)
     }
 
     @Test(arguments: ["/AAAAAAAAAAAAAAAAAAAAAA", "/AAAAAAAAAAAAAAAAAAAAAA/x.txt", "/short", "/../../etc/passwd", "/%00"])

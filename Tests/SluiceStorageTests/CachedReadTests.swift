@@ -6,6 +6,7 @@ import Glibc
 import NIOCore
 import SluiceCore
 import SluiceStorage
+import SluiceTestSupport
 
 /// Reads that take bytes from the page cache without waiting for the disk, and what happens
 /// when the bytes are not there, on a real file of the disk (ext4 here; tmpfs has no disk to
@@ -48,10 +49,10 @@ struct CachedReadTests {
             // Dropped pages make the first read refuse, and the store read it on a file thread
             // (unless the kernel's readahead, started by that refusal, was quicker: either way
             // the bytes must be exact).
-            Self.dropPages(path)
+            #expect(dropCachedPages(path))
             let part = try await fixture.read(id, range: 10_000...74_999)
             #expect(part.bytes == Array(bytes[10_000...74_999]))
-            Self.dropPages(path)
+            #expect(dropCachedPages(path))
             let whole = try await fixture.read(id)
             #expect(whole.bytes == bytes)
         }
@@ -62,7 +63,6 @@ struct CachedReadTests {
         try await Self.withStoredBlob(count: 3_000_000, seed: 0x5E4D) { fixture, id, bytes, path in
             let file = try #require(try await fixture.store.openFile(id))
             defer { file.close() }
-            #expect(file.size == 3_000_000)
             let descriptor = try file.handle.withUnsafeFileDescriptor { $0 }
             _ = Self.read(descriptor, count: 3_000_000)
             #expect(clinux_range_cached(descriptor, 0, 3_000_000) == 1)
@@ -71,7 +71,7 @@ struct CachedReadTests {
             // Pages dropped (tried again while one survives in a per-CPU batch) are reported
             // missing, and loading a range brings exactly its bytes back.
             for _ in 0..<50 where clinux_range_cached(descriptor, 0, 3_000_000) != 0 {
-                Self.dropPages(path)
+                #expect(dropCachedPages(path))
                 usleep(20_000)
             }
             #expect(clinux_range_cached(descriptor, 1_000_000, 1_500_000) == 0)
@@ -110,15 +110,6 @@ struct CachedReadTests {
         return Array(bytes[0..<done])
     }
 
-    /// Writes the file's pages to disk and asks the kernel to drop them from memory.
-    static func dropPages(_ path: String) {
-        let descriptor = open(path, O_RDONLY)
-        #expect(descriptor >= 0)
-        defer { close(descriptor) }
-        #expect(fsync(descriptor) == 0)
-        #expect(posix_fadvise(descriptor, 0, 0, POSIX_FADV_DONTNEED) == 0)
-    }
-
     /// What `clinux_read_cached` of 4096 bytes at `offset` answers right after the file's pages
     /// were dropped; tried up to 50 times while it still finds them (with other tests running, a
     /// page can sit in a per-CPU batch for a moment and survive one drop).
@@ -126,7 +117,7 @@ struct CachedReadTests {
         var buffer = [UInt8](repeating: 0, count: 4096)
         var answer: Int64 = 0
         for _ in 0..<50 {
-            dropPages(path)
+            #expect(dropCachedPages(path))
             answer = clinux_read_cached(descriptor, &buffer, 4096, offset)
             if answer == -Int64(EAGAIN) { break }
             usleep(20_000)

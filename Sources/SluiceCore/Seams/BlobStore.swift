@@ -57,11 +57,9 @@ public protocol BlobFile: Sendable {
     /// The open file, for a `FileRegion`; valid until ``close()``.
     var handle: NIOFileHandle { get }
 
-    /// The file's length in bytes.
-    var size: Int64 { get }
-
     /// Returns once the bytes of `range` are in the page cache, reading them on a file thread
     /// when they are not, so that sending them from an event loop does not wait for the disk.
+    /// Throws ``SluiceError/notFound(_:)`` when the file no longer holds all of `range`.
     func loadIntoCache(_ range: Range<Int64>) async throws
 
     /// Closes ``handle``. Never throws.

@@ -11,7 +11,9 @@ final class WriteBuffers: Sendable {
     let bytes: Int
     private let openFiles = Atomic<Int>(0)
 
-    init(bytes: Int = 32 << 20) {
+    /// 16 MiB: with 32 MiB, 1000 uploads gathered 32 KiB each beside their 32 KiB reads, and
+    /// peaked 25-30 MiB higher (165-189 against 140-148 MiB) at the same throughput.
+    init(bytes: Int = 16 << 20) {
         self.bytes = bytes
     }
 

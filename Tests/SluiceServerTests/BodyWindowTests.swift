@@ -9,28 +9,31 @@ import Testing
 /// the socket while a request body is outstanding, released, and after its response.
 @Suite("Body window")
 struct BodyWindowTests {
-    /// With no budget to share, every connection gets the smallest window.
+    /// With no budget to share, every connection gets the smallest window, and reads as large.
     static let window = ReadBudget.smallestWindow
 
-    @Test("a full window holds reads until the reader releases bytes; a release that leaves it full does not")
+    @Test("a read goes on only while one of the largest size still fits the window; a release that makes room passes a held read on")
     func holdsUntilReleased() throws {
-        let (channel, reads, handler) = try Self.pipeline()
+        // One connection's whole budget: the largest window, read in pieces of the largest read.
+        let (channel, reads, handler) = try Self.pipeline(budget: ReadBudget(bytes: ReadBudget.largestWindow))
+        let room = ReadBudget.largestWindow - ReadBudget.largestRead
         try channel.writeInbound(Self.head)
         channel.read()
         #expect(reads.count == 1)
-        try Self.receive(Self.window - 1, on: channel)
-        #expect(reads.count == 2, "one byte of room left: the read goes on")
+        try Self.receive(room, on: channel)
+        #expect(reads.count == 2, "one more read of the largest size still fits: it goes on")
         try Self.receive(100, on: channel)
-        #expect(reads.count == 2, "the window is full: the read waits")
+        #expect(reads.count == 2, "the next read could overshoot the window: it waits")
 
         let credit = handler.credit()
         credit.release(50)
         channel.embeddedEventLoop.run()
-        #expect(reads.count == 2, "still 49 bytes over the limit")
+        #expect(reads.count == 2, "still 50 bytes too many")
         credit.release(50)
         channel.embeddedEventLoop.run()
         #expect(reads.count == 3, "the release that made room passed the held read on")
-        credit.release(Self.window)
+        try channel.writeInbound(HTTPServerRequestPart.body(ByteBuffer(repeating: 1, count: 10)))
+        credit.release(10)
         channel.embeddedEventLoop.run()
         #expect(reads.count == 3, "no read was held, so none is made up")
         _ = try channel.finish()
@@ -50,10 +53,10 @@ struct BodyWindowTests {
         #expect(reads.count == 2, "after the response the rest of the body is not held up")
 
         try channel.writeInbound(Self.head)
-        try Self.receive(Self.window - 1, on: channel)
+        channel.read()
         #expect(reads.count == 3, "a new request counts from zero")
         try Self.receive(1, on: channel)
-        #expect(reads.count == 3, "and is held to the window again")
+        #expect(reads.count == 3, "and is held to the window again: a read as large as the window no longer fits")
         _ = try channel.finish()
     }
 
@@ -77,10 +80,10 @@ struct BodyWindowTests {
 
     /// An embedded channel with a ``BodyWindowHandler`` whose `read` calls, on their way to the
     /// socket, are counted.
-    static func pipeline() throws -> (EmbeddedChannel, ReadCounter, BodyWindowHandler) {
+    static func pipeline(budget: ReadBudget = ReadBudget(bytes: 0)) throws -> (EmbeddedChannel, ReadCounter, BodyWindowHandler) {
         let channel = EmbeddedChannel()
         let reads = ReadCounter()
-        let handler = BodyWindowHandler(window: BodyWindow(budget: ReadBudget(bytes: 0)))
+        let handler = BodyWindowHandler(window: BodyWindow(budget: budget))
         try channel.pipeline.syncOperations.addHandlers([reads, handler])
         return (channel, reads, handler)
     }

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import Synchronization
 import Testing
 
 @testable import SluiceServer
@@ -54,5 +55,56 @@ import Testing
         _ = allocator.record(actualReadBytes: 100)
         _ = allocator.record(actualReadBytes: 100)
         #expect(allocator.buffer(allocator: bytes).capacity == ReadBudget.largestRead / 4)
+    }
+
+    @Test func readsArePowersOfTwoThatFitTheWindow() {
+        let budget = ReadBudget(bytes: 100_000)
+        #expect(budget.windowLimit == 100_000)
+        #expect(budget.readLimit == 64 * 1024, "ByteBuffer would round 100,000 up to 128 KiB")
+        #expect(budget.allowsRead(outstanding: 100_000 - 64 * 1024))
+        #expect(!budget.allowsRead(outstanding: 100_000 - 64 * 1024 + 1))
+    }
+
+    /// NIO's pooled receive buffer, reused once the reader let go of it, never shrinks: a
+    /// connection that once read 128 KiB would hold that much for its whole life.
+    @Test func aSmallReadAfterLargeOnesGetsASmallBufferOfItsOwn() async throws {
+        let budget = ReadBudget(bytes: Self.budgetBytes)
+        let recorder = ReadRecorder()
+        let group = MultiThreadedEventLoopGroup.singleton
+        let server = try await ServerBootstrap(group: group)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try budget.manage(channel)
+                    try channel.pipeline.syncOperations.addHandler(recorder)
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        defer { server.close(promise: nil) }
+        let client = try await ClientBootstrap(group: group).connect(to: server.localAddress!).get()
+        defer { client.close(promise: nil) }
+        func received() -> Int { recorder.reads.withLock { $0.reduce(0) { $0 + $1.bytes } } }
+
+        let large = 4 << 20
+        try await client.writeAndFlush(ByteBuffer(repeating: 1, count: large))
+        try await waitUntil { received() == large }
+        #expect(recorder.reads.withLock { $0.map(\.storage).max() } == ReadBudget.largestRead)
+        for piece in 1...12 {
+            try await client.writeAndFlush(ByteBuffer(repeating: 2, count: 100))
+            try await waitUntil { received() == large + piece * 100 }
+        }
+        let last = try #require(recorder.reads.withLock { $0.last })
+        #expect(last.bytes == 100)
+        #expect(last.storage == ReadBudget.Allocator.smallest)
+    }
+}
+
+/// Records the size and the storage capacity of every read, and lets go of the buffer.
+private final class ReadRecorder: ChannelInboundHandler, Sendable {
+    typealias InboundIn = ByteBuffer
+    let reads = Mutex<[(bytes: Int, storage: Int)]>([])
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let buffer = unwrapInboundIn(data)
+        reads.withLock { $0.append((buffer.readableBytes, buffer.storageCapacity)) }
     }
 }

@@ -8,7 +8,8 @@ import Synchronization
 ///
 /// Hummingbird's queue between the channel and a route is bounded in messages (ten), not
 /// bytes. The ``BodyWindowHandler`` counts the body bytes it passes on and stops asking the
-/// socket for more once a connection's ``ReadBudget/windowLimit`` is outstanding; the reader
+/// socket for more once another read might not fit the connection's ``ReadBudget/windowLimit``
+/// (``ReadBudget/allowsRead(outstanding:)``); the reader
 /// hands bytes back with ``Credit/release(_:)`` as it consumes them (``RequestBodyReader``).
 /// The limit holds from a request's head until its response ends: a body the route leaves
 /// unread, which Hummingbird discards after the response, is never held up.
@@ -45,11 +46,12 @@ final class BodyWindow: Sendable {
     /// Whether a `read` must wait; if so it is recorded as held.
     fileprivate func holdRead() -> Bool {
         guard enforcing.load(ordering: .acquiring) else { return false }
-        let limit = budget.windowLimit
-        guard outstanding.load(ordering: .acquiring) >= limit else { return false }
+        guard !budget.allowsRead(outstanding: outstanding.load(ordering: .acquiring)) else { return false }
         readHeld.store(true, ordering: .releasing)
         // A release between the load and the store did not see the read held: look again.
-        if outstanding.load(ordering: .acquiring) < limit, readHeld.exchange(false, ordering: .acquiringAndReleasing) {
+        if budget.allowsRead(outstanding: outstanding.load(ordering: .acquiring)),
+            readHeld.exchange(false, ordering: .acquiringAndReleasing)
+        {
             return false
         }
         return true
@@ -58,7 +60,7 @@ final class BodyWindow: Sendable {
     /// `count` bytes consumed; returns whether a held `read` is to be passed on.
     fileprivate func release(_ count: Int) -> Bool {
         let now = outstanding.subtract(count, ordering: .acquiringAndReleasing).newValue
-        return now < budget.windowLimit && readHeld.exchange(false, ordering: .acquiringAndReleasing)
+        return budget.allowsRead(outstanding: now) && readHeld.exchange(false, ordering: .acquiringAndReleasing)
     }
 
     /// What a body's reader needs to hand bytes back from any thread.

@@ -22,10 +22,11 @@ import Synchronization
 ///
 /// ``probeWritable()`` tells whether the database takes writes without a commit of its own,
 /// which under load would wait for an fsync behind the uploads' writeback: while writes are
-/// committing it answers from the last commit; otherwise it takes the write lock and lets go.
+/// committing it answers at once if they are moving (a commit, or a batch begun after one, in
+/// the last 2 s); otherwise it takes the write lock and lets go.
 final class GroupCommittingDatabase: SQLDatabase {
-    /// While writes run, a commit this recent answers a probe.
-    static let recentCommit: Duration = .seconds(2)
+    /// While writes run, progress this recent answers a probe.
+    static let recentProgress: Duration = .seconds(2)
 
     private struct Write {
         let query: any SQLExpression
@@ -37,8 +38,9 @@ final class GroupCommittingDatabase: SQLDatabase {
         var waiting: [Write] = []
         var probes: [CheckedContinuation<Void, any Error>] = []
         var running = false
-        /// When a write last committed; `nil` once one failed.
-        var lastCommit: ContinuousClock.Instant?
+        /// When a write last committed, or a batch began after a commit; `nil` before the first
+        /// commit and once one failed, so that only a commit brings it back.
+        var lastProgress: ContinuousClock.Instant?
     }
 
     private let inner: any SQLDatabase
@@ -81,7 +83,7 @@ final class GroupCommittingDatabase: SQLDatabase {
         try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
             enum Next { case answered, queued, startsRunning }
             let next = queue.withLock { queue -> Next in
-                if queue.running, let last = queue.lastCommit, last.duration(to: .now) < Self.recentCommit {
+                if queue.running, let last = queue.lastProgress, last.duration(to: .now) < Self.recentProgress {
                     return .answered
                 }
                 queue.probes.append(done)
@@ -111,6 +113,7 @@ final class GroupCommittingDatabase: SQLDatabase {
                 queue.waiting = []
                 queue.probes = []
                 if taken.0.isEmpty && taken.1.isEmpty { queue.running = false }
+                if !taken.0.isEmpty, queue.lastProgress != nil { queue.lastProgress = .now }
                 return taken
             }
             guard !batch.isEmpty || !probes.isEmpty else { return }
@@ -139,7 +142,7 @@ final class GroupCommittingDatabase: SQLDatabase {
     }
 
     private func recordCommit(_ succeeded: Bool) {
-        queue.withLock { $0.lastCommit = succeeded ? .now : nil }
+        queue.withLock { $0.lastProgress = succeeded ? .now : nil }
     }
 
     private func runAlone(_ write: Write) async {

@@ -1,9 +1,11 @@
 import Testing
 
 import Foundation
+import NIOPosix
 import SQLiteNIO
 import SluiceCore
 import SluiceMetadata
+import Synchronization
 
 /// Many writes at once on the SQLite store, whose writes share transactions when they queue up:
 /// each lands once, answers are each caller's own, and one caller's failure is not another's.
@@ -69,6 +71,39 @@ struct GroupCommitTests {
             let before = try walSize()
             for _ in 0..<20 { try await store.checkHealth() }
             #expect(try walSize() == before)
+        }
+    }
+
+    @Test("a health check while writes wait for the disk is answered by them at once, not after their commit")
+    func healthCheckDuringAWaitingCommit() async throws {
+        try await Fixture.withStore { store, path in
+            _ = try await store.storeComplete()  // a commit: the database has taken writes
+            // Longer ago than a commit answers a probe for (2 s): what answers now is the batch.
+            try await Task.sleep(for: .milliseconds(2500))
+            // Another process holding the write lock stands in for a slow disk: the next batch
+            // waits in SQLite's busy timeout (5 s), with the probe's old rule after it. The
+            // holder has a thread of its own: the shared pool's may all be waiting on the lock.
+            let holderThread = NIOThreadPool(numberOfThreads: 1)
+            holderThread.start()
+            defer { holderThread.shutdownGracefully { _ in } }
+            let holder = try await SQLiteConnection.open(
+                storage: .file(path: path), threadPool: holderThread, logger: Fixture.logger,
+                on: MultiThreadedEventLoopGroup.singleton.any())
+            _ = try await holder.query("BEGIN IMMEDIATE")
+            let writeEnded = Mutex(false)
+            let write = Task {
+                defer { writeEnded.withLock { $0 = true } }
+                try await store.insertUploading(Fixture.uploadingRecord())
+            }
+            try await Task.sleep(for: .milliseconds(500))  // for the write's batch to begin
+            var probeError: (any Error)?
+            do { try await store.checkHealth() } catch { probeError = error }
+            let writeEndedFirst = writeEnded.withLock { $0 }
+            _ = try await holder.query("ROLLBACK")
+            try await holder.close()
+            #expect(probeError == nil)
+            #expect(!writeEndedFirst, "the probe was answered only after the write")
+            try await write.value
         }
     }
 

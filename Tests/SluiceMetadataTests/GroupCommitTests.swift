@@ -80,7 +80,7 @@ struct GroupCommitTests {
             _ = try await store.storeComplete()  // a commit: the database has taken writes
             // Longer ago than a commit answers a probe for (2 s): what answers now is the batch.
             try await Task.sleep(for: .milliseconds(2500))
-            // Another process holding the write lock stands in for a slow disk: the next batch
+            // Another connection holding the write lock stands in for a slow disk: the next batch
             // waits in SQLite's busy timeout (5 s), with the probe's old rule after it. The
             // holder has a thread of its own: the shared pool's may all be waiting on the lock.
             let holderThread = NIOThreadPool(numberOfThreads: 1)

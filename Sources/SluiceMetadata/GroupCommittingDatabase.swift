@@ -77,6 +77,9 @@ final class GroupCommittingDatabase: SQLDatabase {
         }
     }
 
+    /// When writes last made progress: a commit, or a batch begun after one (tests wait on it).
+    var lastProgress: ContinuousClock.Instant? { queue.withLock { $0.lastProgress } }
+
     /// Returns once the database takes writes, or throws what refused the write lock (another
     /// process holding it, say); never commits anything.
     func probeWritable() async throws {

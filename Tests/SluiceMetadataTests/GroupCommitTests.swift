@@ -2,9 +2,10 @@ import Testing
 
 import Foundation
 import NIOPosix
+import SQLiteKit
 import SQLiteNIO
 import SluiceCore
-import SluiceMetadata
+@testable import SluiceMetadata
 import Synchronization
 
 /// Many writes at once on the SQLite store, whose writes share transactions when they queue up:
@@ -76,26 +77,35 @@ struct GroupCommitTests {
 
     @Test("a health check while writes wait for the disk is answered by them at once, not after their commit")
     func healthCheckDuringAWaitingCommit() async throws {
-        try await Fixture.withStore { store, path in
+        try await Fixture.withStore { _, path in
+            // A store of its own over the fixture's file, on threads of its own: the shared
+            // pool's may all be waiting on other tests' locks.
+            let threads = NIOThreadPool(numberOfThreads: 2)
+            threads.start()
+            defer { threads.shutdownGracefully { _ in } }
+            let open = { try await SQLiteConnection.open(
+                storage: .file(path: path), threadPool: threads, logger: Fixture.logger,
+                on: MultiThreadedEventLoopGroup.singleton.any()) }
+            let connection = try await open()
+            _ = try await connection.query("PRAGMA busy_timeout=5000")
+            let database = GroupCommittingDatabase(connection.sql())
+            let store = SQLMetadataStore(database: database, instance: "probe-test", migrationLock: SingleProcessLock())
             _ = try await store.storeComplete()  // a commit: the database has taken writes
             // Longer ago than a commit answers a probe for (2 s): what answers now is the batch.
             try await Task.sleep(for: .milliseconds(2500))
+            let committed = database.lastProgress
             // Another connection holding the write lock stands in for a slow disk: the next batch
-            // waits in SQLite's busy timeout (5 s), with the probe's old rule after it. The
-            // holder has a thread of its own: the shared pool's may all be waiting on the lock.
-            let holderThread = NIOThreadPool(numberOfThreads: 1)
-            holderThread.start()
-            defer { holderThread.shutdownGracefully { _ in } }
-            let holder = try await SQLiteConnection.open(
-                storage: .file(path: path), threadPool: holderThread, logger: Fixture.logger,
-                on: MultiThreadedEventLoopGroup.singleton.any())
+            // waits in SQLite's busy timeout (5 s), with the probe's old rule after it.
+            let holder = try await open()
             _ = try await holder.query("BEGIN IMMEDIATE")
             let writeEnded = Mutex(false)
             let write = Task {
                 defer { writeEnded.withLock { $0 = true } }
                 try await store.insertUploading(Fixture.uploadingRecord())
             }
-            try await Task.sleep(for: .milliseconds(500))  // for the write's batch to begin
+            while database.lastProgress == committed {  // until the write's batch began (or failed)
+                try await Task.sleep(for: .milliseconds(10))
+            }
             var probeError: (any Error)?
             do { try await store.checkHealth() } catch { probeError = error }
             let writeEndedFirst = writeEnded.withLock { $0 }
@@ -104,6 +114,7 @@ struct GroupCommitTests {
             #expect(probeError == nil)
             #expect(!writeEndedFirst, "the probe was answered only after the write")
             try await write.value
+            try await connection.close()
         }
     }
 

@@ -1,13 +1,5 @@
 import Foundation
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// HTTP-date (RFC 9110 §5.6.7) formatting and parsing without shared formatter state.
 ///
 /// ``format(_:)`` always emits IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), truncating to
@@ -30,34 +22,35 @@ public enum HTTPDate {
     /// (NaN to the epoch).
     public static func format(_ date: Date) -> String {
         let interval = date.timeIntervalSince1970
-        var seconds: time_t
+        let seconds: Int
         if interval.isNaN {
             seconds = 0
         } else if interval <= Double(minSeconds) {
-            seconds = time_t(minSeconds)
+            seconds = minSeconds
         } else if interval >= Double(maxSeconds) {
-            seconds = time_t(maxSeconds)
+            seconds = maxSeconds
         } else {
-            seconds = time_t(interval.rounded(.down))
+            seconds = Int(interval.rounded(.down))
         }
-        var parts = tm()
-        guard gmtime_r(&seconds, &parts) != nil else { return "Thu, 01 Jan 1970 00:00:00 GMT" }
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let secondOfDay = seconds - days * 86_400
+        let date = civilDate(days)
 
         var out: [UInt8] = []
         out.reserveCapacity(29)
-        out.append(contentsOf: dayNames[Int(parts.tm_wday)].utf8)
+        out.append(contentsOf: dayNames[((days % 7) + 11) % 7].utf8)  // 1970-01-01 was a Thursday
         out.append(contentsOf: ", ".utf8)
-        appendDigits(Int(parts.tm_mday), width: 2, to: &out)
+        appendDigits(date.day, width: 2, to: &out)
         out.append(UInt8(ascii: " "))
-        out.append(contentsOf: monthNames[Int(parts.tm_mon)].utf8)
+        out.append(contentsOf: monthNames[date.month].utf8)
         out.append(UInt8(ascii: " "))
-        appendDigits(Int(parts.tm_year) + 1900, width: 4, to: &out)
+        appendDigits(date.year, width: 4, to: &out)
         out.append(UInt8(ascii: " "))
-        appendDigits(Int(parts.tm_hour), width: 2, to: &out)
+        appendDigits(secondOfDay / 3600, width: 2, to: &out)
         out.append(UInt8(ascii: ":"))
-        appendDigits(Int(parts.tm_min), width: 2, to: &out)
+        appendDigits(secondOfDay / 60 % 60, width: 2, to: &out)
         out.append(UInt8(ascii: ":"))
-        appendDigits(Int(parts.tm_sec), width: 2, to: &out)
+        appendDigits(secondOfDay % 60, width: 2, to: &out)
         out.append(contentsOf: " GMT".utf8)
         return String(decoding: out, as: UTF8.self)
     }
@@ -141,9 +134,7 @@ public enum HTTPDate {
     /// RFC 9110 §5.6.7: a two-digit year that appears more than 50 years in the future is in
     /// the past century.
     private static func fullYear(_ twoDigits: Int) -> Int {
-        var now = time_t(Date().timeIntervalSince1970)
-        var parts = tm()
-        let currentYear = gmtime_r(&now, &parts) != nil ? Int(parts.tm_year) + 1900 : 2000
+        let currentYear = civilDate(Int(Date().timeIntervalSince1970.rounded(.down)) / 86_400).year
         var year = currentYear - currentYear % 100 + twoDigits
         if year > currentYear + 50 { year -= 100 }
         return year
@@ -153,15 +144,37 @@ public enum HTTPDate {
         year: Int, month: Int, day: Int, time: (hour: Int, minute: Int, second: Int)
     ) -> Date? {
         guard day >= 1, day <= daysIn(month: month, year: year) else { return nil }
-        var parts = tm()
-        parts.tm_year = Int32(year - 1900)
-        parts.tm_mon = Int32(month)
-        parts.tm_mday = Int32(day)
-        parts.tm_hour = Int32(time.hour)
-        parts.tm_min = Int32(time.minute)
-        parts.tm_sec = Int32(time.second)
-        let seconds = timegm(&parts)
+        let seconds = daysSince1970(year: year, month: month, day: day) * 86_400
+            + time.hour * 3600 + time.minute * 60 + time.second
         return Date(timeIntervalSince1970: Double(seconds))
+    }
+
+    // The proleptic Gregorian calendar by arithmetic (Howard Hinnant's `days_from_civil` and
+    // `civil_from_days`): the C library's `gmtime_r` and `timegm` read the time zone file
+    // (`/etc/localtime`) on every call here, three system calls for each download's header.
+
+    /// Days from 1970-01-01 to `year`-`month`-`day` (`month` 0-based), negative before it.
+    private static func daysSince1970(year: Int, month: Int, day: Int) -> Int {
+        let month = month + 1
+        let year = month <= 2 ? year - 1 : year
+        let era = (year >= 0 ? year : year - 399) / 400
+        let yearOfEra = year - era * 400
+        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
+    }
+
+    /// The date `days` after 1970-01-01 (`month` 0-based).
+    private static func civilDate(_ days: Int) -> (year: Int, month: Int, day: Int) {
+        let shifted = days + 719_468
+        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
+        let dayOfEra = shifted - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let marchMonth = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * marchMonth + 2) / 5 + 1
+        let month = marchMonth < 10 ? marchMonth + 2 : marchMonth - 10
+        return (yearOfEra + era * 400 + (month <= 1 ? 1 : 0), month, day)
     }
 
     /// `month` is 0-based.

@@ -39,8 +39,7 @@ public func buildApplication(
         interval: configuration.sweepInterval, progress: progress, logger: logger)
 
     let router = Router(context: SluiceRequestContext.self)
-    router.middlewares.add(TrafficMiddleware(logger: logger, metrics: metrics))
-    router.middlewares.add(MetricsMiddleware())
+    router.middlewares.add(RequestMetricsMiddleware(metrics: metrics))
     router.middlewares.add(TusProtocolMiddleware())
     router.middlewares.add(ErrorMiddleware(logger: logger, metrics: metrics))
     router.middlewares.add(
@@ -86,7 +85,7 @@ public func buildApplication(
                         ),
                         ws: .init(maxFrameSize: 1 << 14, autoPing: .enabled(timePeriod: .seconds(30)))
                     )),
-                headerTimeout: headerTimeout, readBudget: readBudget)
+                headerTimeout: headerTimeout, readBudget: readBudget, traffic: TrafficLog(logger: logger, metrics: metrics))
         },
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port), serverName: "sluice",

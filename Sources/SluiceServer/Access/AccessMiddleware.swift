@@ -26,14 +26,11 @@ struct AccessMiddleware<Context: RemoteAddressRequestContext>: RouterMiddleware 
 }
 
 /// The request context of every route: Hummingbird's basics plus the client's address, which
-/// the rate limits count by, whether its connection is still open, the response body bytes
-/// sent, and the connection's handlers that routes use.
+/// the rate limits count by, whether its connection is still open, and the connection's
+/// handlers that routes use.
 struct SluiceRequestContext: RequestContext, RemoteAddressRequestContext {
     var coreContext: CoreRequestContextStorage
     let remoteAddress: SocketAddress?
-    /// The response body bytes sent so far: ``TrafficMiddleware`` counts what passes
-    /// Hummingbird's writer, a ``FileSender`` adds what it sent around it.
-    let sentBytes = SentBytes()
     private let channel: any Channel
 
     init(source: ApplicationRequestContextSource) {

@@ -121,14 +121,15 @@ final class ParserErrorResponder: ChannelInboundHandler, RemovableChannelHandler
 }
 
 /// A child channel with the two guards above wrapped around `inner`'s HTTP pipeline, its reads
-/// sized by `readBudget`, its request bodies held to a ``BodyWindow``, and a
-/// ``FileSendingHandler`` for downloads.
+/// sized by `readBudget`, its exchanges reported to `traffic` (``TrafficHandler``), its request
+/// bodies held to a ``BodyWindow``, and a ``FileSendingHandler`` for downloads.
 struct GuardedChildChannel<Inner: ServerChildChannel>: ServerChildChannel {
     typealias Value = Inner.Value
 
     let inner: Inner
     let headerTimeout: TimeAmount
     let readBudget: ReadBudget
+    let traffic: TrafficLog
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
@@ -140,8 +141,10 @@ struct GuardedChildChannel<Inner: ServerChildChannel>: ServerChildChannel {
             let decoder = try channel.pipeline.syncOperations.context(handlerType: ByteToMessageHandler<HTTPRequestDecoder>.self)
             let responder = ParserErrorResponder()
             try channel.pipeline.syncOperations.addHandler(responder, position: .after(decoder.handler))
+            let trafficHandler = TrafficHandler(report: traffic.record)
+            try channel.pipeline.syncOperations.addHandler(trafficHandler, position: .after(responder))
             let window = BodyWindowHandler(window: BodyWindow(budget: readBudget))
-            try channel.pipeline.syncOperations.addHandler(window, position: .after(responder))
+            try channel.pipeline.syncOperations.addHandler(window, position: .after(trafficHandler))
             try channel.pipeline.syncOperations.addHandler(FileSendingHandler(), position: .after(window))
             return value
         }

@@ -18,31 +18,24 @@ struct FileSender: Sendable {
 
     fileprivate let handler: NIOLoopBound<FileSendingHandler>
 
-    /// Sends bytes `range` of `file` and returns once the kernel has taken all of them; calls
-    /// `sent` with each chunk's length once it has. On an error nothing of `file` is in use any
-    /// more when it throws.
-    func send(_ file: any BlobFile, range: ClosedRange<Int64>, sent: (Int) -> Void) async throws {
+    /// Sends bytes `range` of `file` and returns once the kernel has taken all of them. On an
+    /// error nothing of `file` is in use any more when it throws.
+    func send(_ file: any BlobFile, range: ClosedRange<Int64>) async throws {
         var offset = range.lowerBound
-        var inFlight: (write: EventLoopFuture<Void>, count: Int)?
+        var inFlight: EventLoopFuture<Void>?
         do {
             while offset <= range.upperBound {
                 let end = min(offset + Self.chunkSize, range.upperBound + 1)
                 try await file.loadIntoCache(offset..<end)
                 let before = inFlight
-                inFlight = (write(FileRegion(fileHandle: file.handle, readerIndex: Int(offset), endIndex: Int(end))), Int(end - offset))
+                inFlight = write(FileRegion(fileHandle: file.handle, readerIndex: Int(offset), endIndex: Int(end)))
                 offset = end
-                if let before {
-                    try await before.write.get()
-                    sent(before.count)
-                }
+                try await before?.get()
             }
-            if let inFlight {
-                try await inFlight.write.get()
-                sent(inFlight.count)
-            }
+            try await inFlight?.get()
         } catch {
             // Writes complete in order: once the last one has, NIO holds nothing of the file.
-            try? await inFlight?.write.get()
+            try? await inFlight?.get()
             throw error
         }
     }

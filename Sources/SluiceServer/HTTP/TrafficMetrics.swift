@@ -1,6 +1,6 @@
 import Metrics
 
-/// The transfer metrics `/metrics` exposes beside Hummingbird's requests by route and status:
+/// The transfer metrics `/metrics` exposes beside the requests by route and status:
 /// bytes in and out, uploads in flight, upload and download durations, and errors by kind.
 struct TrafficMetrics: Sendable {
     let bytesIn = Counter(label: "sluice_bytes_in_total")

@@ -167,7 +167,7 @@ struct DownloadRoutes: Sendable {
         guard let file = try await blobs.openFile(record.id) else { return false }
         defer { file.close() }
         guard let sender = await context.fileSender() else { return false }
-        try await sender.send(file, range: range) { context.sentBytes.add($0) }
+        try await sender.send(file, range: range)
         return true
     }
 }

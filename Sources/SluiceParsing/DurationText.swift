@@ -1,7 +1,8 @@
 /// Reads a duration as people write one on a command line: a number of seconds, or a number
 /// with `s`, `m`, `h` or `d` (`90`, `45m`, `24h`, `1.5d`).
 public enum DurationText {
-    /// The duration of `text`, or `nil` for anything else (negative, empty, unknown unit).
+    /// The duration of `text`, or `nil` for anything else (negative, empty, unknown unit, or
+    /// more milliseconds than a 64-bit integer holds).
     public static func parse(_ text: String) -> Duration? {
         let units: [Character: Double] = ["s": 1, "m": 60, "h": 3_600, "d": 86_400]
         var number = Substring(text.trimmingSpaces)
@@ -16,7 +17,9 @@ public enum DurationText {
         else {
             return nil
         }
-        return .milliseconds(Int64((value * multiplier * 1000).rounded()))
+        let milliseconds = (value * multiplier * 1000).rounded()
+        guard milliseconds < Double(Int64.max) else { return nil }  // 2^63: the first that does not fit
+        return .milliseconds(Int64(milliseconds))
     }
 }
 

@@ -3,21 +3,21 @@ import NIOHTTP1
 
 /// One request and its response as the connection saw them, once the response has ended or
 /// the connection closed before it did.
-struct Exchange: Sendable, Equatable {
-    var method: HTTPMethod
+struct Exchange: Sendable {
+    let method: HTTPMethod
     /// The request's path, without its query.
-    var path: String
-    var status: HTTPResponseStatus
+    let path: String
+    let status: HTTPResponseStatus
     /// The request's `Content-Length`, `chunked`, or `0`.
-    var bytesIn: String
+    let bytesIn: String
     /// Response body bytes handed to the connection, buffers and files alike.
-    var bytesOut: Int
+    let bytesOut: Int
     /// A successful `GET` of a file's bytes (a `200` or `206` with `Content-Disposition`).
-    var isDownload: Bool
+    let isDownload: Bool
     /// Whether the whole response went out.
-    var complete: Bool
+    let complete: Bool
     /// From the request's head to the response's end.
-    var duration: Duration
+    let duration: Duration
 }
 
 /// Right behind the HTTP decoder, sees every request head and every response part, the bodies

@@ -22,8 +22,8 @@ import Synchronization
 ///
 /// ``probeWritable()`` tells whether the database takes writes without a commit of its own,
 /// which under load would wait for an fsync behind the uploads' writeback: while writes are
-/// committing it answers at once if they are moving (a commit, or a batch begun after one, in
-/// the last 2 s); otherwise it takes the write lock and lets go.
+/// committing it answers at once if they are moving (a commit, a lock a probe took, or a batch
+/// begun after either, in the last 2 s); otherwise it takes the write lock and lets go.
 final class GroupCommittingDatabase: SQLDatabase {
     /// While writes run, progress this recent answers a probe.
     static let recentProgress: Duration = .seconds(2)
@@ -38,8 +38,9 @@ final class GroupCommittingDatabase: SQLDatabase {
         var waiting: [Write] = []
         var probes: [CheckedContinuation<Void, any Error>] = []
         var running = false
-        /// When a write last committed, or a batch began after a commit; `nil` before the first
-        /// commit and once one failed, so that only a commit brings it back.
+        /// When a write last committed, a probe took the write lock, or a batch began after
+        /// either; `nil` before the first and once a commit or lock failed, so that only a
+        /// commit or a lock brings it back.
         var lastProgress: ContinuousClock.Instant?
     }
 
@@ -77,7 +78,8 @@ final class GroupCommittingDatabase: SQLDatabase {
         }
     }
 
-    /// When writes last made progress: a commit, or a batch begun after one (tests wait on it).
+    /// When writes last made progress: a commit, a lock taken, or a batch begun after either
+    /// (tests wait on it).
     var lastProgress: ContinuousClock.Instant? { queue.withLock { $0.lastProgress } }
 
     /// Returns once the database takes writes, or throws what refused the write lock (another
@@ -129,8 +131,10 @@ final class GroupCommittingDatabase: SQLDatabase {
                 let outcome: Result<Void, any Error>
                 do {
                     try await takeWriteLock()
+                    recordProgress(true)
                     outcome = .success(())
                 } catch {
+                    recordProgress(false)
                     outcome = .failure(error)
                 }
                 for probe in probes { probe.resume(with: outcome) }
@@ -144,17 +148,18 @@ final class GroupCommittingDatabase: SQLDatabase {
         try await inner.execute(sql: SQLRaw("ROLLBACK")) { _ in }
     }
 
-    private func recordCommit(_ succeeded: Bool) {
+    /// Notes a commit or a write lock taken (`succeeded`), or one refused.
+    private func recordProgress(_ succeeded: Bool) {
         queue.withLock { $0.lastProgress = succeeded ? .now : nil }
     }
 
     private func runAlone(_ write: Write) async {
         do {
             try await inner.execute(sql: write.query, write.onRow)
-            recordCommit(true)
+            recordProgress(true)
             write.done.resume()
         } catch {
-            recordCommit(false)
+            recordProgress(false)
             write.done.resume(throwing: error)
         }
     }
@@ -164,7 +169,7 @@ final class GroupCommittingDatabase: SQLDatabase {
             try await inner.execute(sql: SQLRaw("BEGIN IMMEDIATE")) { _ in }
         } catch {
             // Most likely another process holds the database: everyone gets that answer.
-            recordCommit(false)
+            recordProgress(false)
             for write in batch { write.done.resume(throwing: error) }
             return
         }
@@ -184,11 +189,11 @@ final class GroupCommittingDatabase: SQLDatabase {
             try await inner.execute(sql: SQLRaw("COMMIT")) { _ in }
         } catch {
             try? await inner.execute(sql: SQLRaw("ROLLBACK")) { _ in }
-            recordCommit(false)
+            recordProgress(false)
             for write in batch { write.done.resume(throwing: error) }
             return
         }
-        recordCommit(true)
+        recordProgress(true)
         for (write, rows) in zip(batch, rows) {
             rows.forEach(write.onRow)
             write.done.resume()

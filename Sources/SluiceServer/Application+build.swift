@@ -46,6 +46,7 @@ public func buildApplication(
         AccessMiddleware(
             access: uploadAccess, requests: configuration.requestsPerMinute.map { RateLimiter(perMinute: $0) },
             uploads: configuration.uploadsPerMinute.map { RateLimiter(perMinute: $0) }))
+    router.middlewares.add(BodyWorkMiddleware())
     UploadRoutes(pipeline: pipeline, links: links, metrics: metrics, progress: progress).register(on: router)
     TusRoutes(uploads: resumable, links: links, metrics: metrics, progress: progress).register(on: router)
     progressRoutes.register(on: router)

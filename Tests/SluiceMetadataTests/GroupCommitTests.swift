@@ -75,8 +75,13 @@ struct GroupCommitTests {
         }
     }
 
-    @Test("a health check while writes wait for the disk is answered by them at once, not after their commit")
-    func healthCheckDuringAWaitingCommit() async throws {
+    /// How a test shows the database took writes before its batch waits.
+    enum Progress: CaseIterable { case commit, probe }
+
+    @Test(
+        "a health check while writes wait for the disk is answered by them at once, not after their commit",
+        arguments: Progress.allCases)
+    func healthCheckDuringAWaitingCommit(after progress: Progress) async throws {
         try await Fixture.withStore { _, path in
             // A store of its own over the fixture's file, on threads of its own: the shared
             // pool's may all be waiting on other tests' locks.
@@ -90,10 +95,15 @@ struct GroupCommitTests {
             _ = try await connection.query("PRAGMA busy_timeout=5000")
             let database = GroupCommittingDatabase(connection.sql())
             let store = SQLMetadataStore(database: database, instance: "probe-test", migrationLock: SingleProcessLock())
-            _ = try await store.storeComplete()  // a commit: the database has taken writes
-            // Longer ago than a commit answers a probe for (2 s): what answers now is the batch.
+            // The database has taken writes: a commit, or a probe that took the write lock (all a
+            // server that has stored nothing yet has seen).
+            switch progress {
+            case .commit: _ = try await store.storeComplete()
+            case .probe: try await store.checkHealth()
+            }
+            // Longer ago than progress answers a probe for (2 s): what answers now is the batch.
             try await Task.sleep(for: .milliseconds(2500))
-            let committed = database.lastProgress
+            let before = database.lastProgress
             // Another connection holding the write lock stands in for a slow disk: the next batch
             // waits in SQLite's busy timeout (5 s), with the probe's old rule after it.
             let holder = try await open()
@@ -103,7 +113,8 @@ struct GroupCommitTests {
                 defer { writeEnded.withLock { $0 = true } }
                 try await store.insertUploading(Fixture.uploadingRecord())
             }
-            while database.lastProgress == committed {  // until the write's batch began (or failed)
+            // Until the write's batch began, or the write failed.
+            while database.lastProgress == before && !writeEnded.withLock({ $0 }) {
                 try await Task.sleep(for: .milliseconds(10))
             }
             var probeError: (any Error)?

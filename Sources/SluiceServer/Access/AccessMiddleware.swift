@@ -51,6 +51,12 @@ struct SluiceRequestContext: RequestContext, RemoteAddressRequestContext {
         }.get()
     }
 
-    /// Where a route sends a file as its response body (see ``FileSender``).
-    var fileSender: FileSender { FileSender(channel: channel) }
+    /// Where a route sends a file as its response body (see ``FileSender``); `nil` once the
+    /// connection closed.
+    func fileSender() async -> FileSender? {
+        let channel = self.channel
+        return try? await channel.eventLoop.submit {
+            try channel.pipeline.syncOperations.handler(type: FileSendingHandler.self).sender()
+        }.get()
+    }
 }

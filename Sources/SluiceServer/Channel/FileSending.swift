@@ -7,8 +7,6 @@ import SluiceCore
 /// and no copies. Hummingbird writes only `ByteBuffer`s, so the bytes go around it, through
 /// the ``FileSendingHandler`` right behind the HTTP encoder; the route writes the response head
 /// (with its `Content-Length`) and its end through Hummingbird as usual, before and after.
-/// Writes reach the event loop in the order they are made, so the file's bytes go out between
-/// the head and the end.
 ///
 /// The file goes out in chunks of ``chunkSize``, the next one written while the one before is
 /// sent (so the socket never waits on this side), each loaded into the page cache on a file
@@ -18,13 +16,11 @@ struct FileSender: Sendable {
     /// The bytes of one `sendfile` write.
     static let chunkSize: Int64 = 8 << 20
 
-    let channel: any Channel
+    fileprivate let handler: NIOLoopBound<FileSendingHandler>
 
-    /// Sends bytes `range` of `file`, and closes `file` once the kernel has taken them or the
-    /// connection is gone. Returns once the last chunk is handed to the connection, or, with
-    /// `waitForLastByte`, once the kernel has taken every byte: a range of one chunk (any Range
-    /// request of a player) costs one trip to the event loop and no wait for it.
-    func send(_ file: any BlobFile, range: ClosedRange<Int64>, waitForLastByte: Bool) async throws {
+    /// Sends bytes `range` of `file` and returns once the kernel has taken all of them. On an
+    /// error nothing of `file` is in use any more when it throws.
+    func send(_ file: any BlobFile, range: ClosedRange<Int64>) async throws {
         var offset = range.lowerBound
         var inFlight: EventLoopFuture<Void>?
         do {
@@ -36,25 +32,18 @@ struct FileSender: Sendable {
                 offset = end
                 try await before?.get()
             }
+            try await inFlight?.get()
         } catch {
             // Writes complete in order: once the last one has, NIO holds nothing of the file.
             try? await inFlight?.get()
-            file.close()
             throw error
         }
-        guard let last = inFlight else {
-            file.close()
-            return
-        }
-        last.whenComplete { _ in file.close() }
-        if waitForLastByte { try await last.get() }
     }
 
     private func write(_ region: FileRegion) -> EventLoopFuture<Void> {
-        let channel = self.channel
-        return channel.eventLoop.flatSubmit {
-            let handler = try? channel.pipeline.syncOperations.handler(type: FileSendingHandler.self)
-            return handler?.write(region) ?? channel.eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel)
+        let handler = self.handler
+        return handler.eventLoop.flatSubmit {
+            handler.value.write(region) ?? handler.eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel)
         }
     }
 }
@@ -72,6 +61,11 @@ final class FileSendingHandler: ChannelOutboundHandler, RemovableChannelHandler 
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
+    }
+
+    /// The handle a route sends files through; to be made on the event loop.
+    func sender() -> FileSender {
+        FileSender(handler: NIOLoopBound(self, eventLoop: context!.eventLoop))
     }
 
     /// Writes `region` as a piece of the response body; `nil` once the handler left the pipeline.

@@ -146,7 +146,7 @@ struct DownloadRoutes: Sendable {
         let metadata = self.metadata
         let body = ResponseBody(contentLength: length) { writer in
             do {
-                if try await !Self.sendFile(record, range: range, from: blobs, context: context, waitForLastByte: slot) {
+                if try await !Self.sendFile(record, range: range, from: blobs, context: context) {
                     try await blobs.read(record.id, range: range) { chunk in try await writer.write(chunk) }
                 }
                 try await writer.finish(nil)
@@ -159,14 +159,15 @@ struct DownloadRoutes: Sendable {
         return Response(status: status, headers: headers, body: body)
     }
 
-    /// Sends `range` of the blob's file by the kernel (``FileSender``); `false` when the store
-    /// keeps no files.
+    /// Sends `range` of the blob's file by the kernel; `false` when the store keeps no files or
+    /// the connection is gone before the first byte.
     private static func sendFile(
-        _ record: FileRecord, range: ClosedRange<Int64>, from blobs: any BlobStore, context: SluiceRequestContext,
-        waitForLastByte: Bool
+        _ record: FileRecord, range: ClosedRange<Int64>, from blobs: any BlobStore, context: SluiceRequestContext
     ) async throws -> Bool {
         guard let file = try await blobs.openFile(record.id) else { return false }
-        try await context.fileSender.send(file, range: range, waitForLastByte: waitForLastByte)
+        defer { file.close() }
+        guard let sender = await context.fileSender() else { return false }
+        try await sender.send(file, range: range)
         return true
     }
 }

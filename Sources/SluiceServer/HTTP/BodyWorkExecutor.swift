@@ -19,9 +19,10 @@ struct BodyWorkMiddleware<Context: RequestContext>: RouterMiddleware {
 ///
 /// With one queue for everything, a `/healthz` or a download waited behind every upload that
 /// had a chunk ready: under 1000 uploads each of a probe's five trips through the queue took
-/// 35-90 ms. Dispatch serves each QoS with threads of its own, so on this queue the uploads
-/// still get their share of the CPU from the kernel's scheduler, but no other request lines
-/// up behind their chunks.
+/// 35-90 ms. Dispatch serves each QoS with threads of its own (on Linux at nice 2 for utility),
+/// so on this queue the uploads still get the CPU from the kernel's scheduler, a little less
+/// of it than other requests when both want it, and no other request lines up behind their
+/// chunks.
 final class BodyWorkExecutor: TaskExecutor {
     /// Holds no state: one serves the whole process.
     static let shared = BodyWorkExecutor()

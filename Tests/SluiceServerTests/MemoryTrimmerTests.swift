@@ -39,11 +39,28 @@ import Testing
     }
 
     @Test func freedMemoryLeavesTheProcessOnceTheTrimmerRuns() async throws {
-        // 128 MiB in 64 KiB blocks, each followed by a small block that stays: freed, the large
-        // ones are holes the heap cannot shrink past, as after a burst of uploads. Their pages
-        // are asked about, not the process's RSS, which other tests running alongside move.
-        // They come from a thread of their own, so from a heap (glibc arena) of their own: on a
-        // shared one, the other tests' allocations would refill the holes before the trimmer runs.
+        let trimmer = Task { try await MemoryTrimmer(interval: .milliseconds(50)).run() }
+        defer { trimmer.cancel() }
+        // Up to three tries, each on a new thread: glibc gives a thread a heap of its own only
+        // while it has fewer than 8 per core, and on a shared one the other tests' allocations
+        // may refill the holes before the trimmer runs (seen once in CI). Without the trimmer
+        // every try keeps its pages.
+        var pages = (resident: 0, total: 0)
+        for _ in 0..<3 {
+            pages = try await Self.freedPagesAfterTrimming()
+            if pages.resident * 2 <= pages.total { break }
+        }
+        #expect(pages.total > 0)
+        #expect(pages.resident * 2 <= pages.total, "\(pages.resident) of \(pages.total) freed pages still in memory")
+    }
+
+    /// Frees 128 MiB in 64 KiB blocks, each followed by a small block that stays: the large ones
+    /// are holes the heap cannot shrink past, as after a burst of uploads. Returns how many of
+    /// their pages are still in memory once the trimmer freed at least half, or after 2 s.
+    /// Their pages are asked about, not the process's RSS, which other tests running alongside
+    /// move. They come from a thread of their own, so from a heap (glibc arena) of their own
+    /// where glibc can give one.
+    private static func freedPagesAfterTrimming() async throws -> (resident: Int, total: Int) {
         let size = 64 * 1024
         let (blocks, pins) = Self.onThreadOfItsOwn {
             var blocks: [UnsafeMutableRawPointer] = []
@@ -57,16 +74,12 @@ import Testing
             return (blocks, pins)
         }
         defer { pins.forEach { free($0) } }
-
-        let trimmer = Task { try await MemoryTrimmer(interval: .milliseconds(50)).run() }
-        defer { trimmer.cancel() }
         var pages = Self.residentPages(of: blocks, size: size)
         for _ in 0..<40 where pages.resident * 2 > pages.total {
             try await Task.sleep(for: .milliseconds(50))
             pages = Self.residentPages(of: blocks, size: size)
         }
-        #expect(pages.total > 0)
-        #expect(pages.resident * 2 <= pages.total, "\(pages.resident) of \(pages.total) freed pages still in memory")
+        return pages
     }
     #endif
 }

@@ -34,10 +34,10 @@ struct RequestMetricsMiddleware: RouterMiddleware {
 
         let response = try await next(request, context)
         let elapsed = start.duration(to: .now)
-        if isUpload { metrics.uploadDuration.record(elapsed) }
+        if isUpload { metrics.uploadDuration.record(duration: elapsed) }
         let route = routes.route(context.endpointPath ?? "Unknown", request.method, response.status)
         route.requests.increment()
-        route.duration.record(elapsed)
+        route.duration.record(duration: elapsed)
         return response
     }
 }

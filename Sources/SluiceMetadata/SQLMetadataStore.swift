@@ -172,6 +172,10 @@ public struct SQLMetadataStore: MetadataStore {
         return record
     }
 
+    public func keptRecord(_ id: FileID) -> FileRecord? {
+        records?.lookUp(id).record
+    }
+
     public func remove(_ id: FileID) async throws {
         defer { records?.forget(id) }
         try await database.raw("DELETE FROM running_downloads WHERE file_id = \(bind: id.rawValue)").run()

@@ -38,13 +38,14 @@ public func buildApplication(
         blobs: stores.blobs, metadata: stores.metadata, clock: configuration.clock,
         interval: configuration.sweepInterval, progress: progress, logger: logger)
 
+    let requestLimit = configuration.requestsPerMinute.map { RateLimiter(perMinute: $0) }
     let router = Router(context: SluiceRequestContext.self)
     router.middlewares.add(RequestMetricsMiddleware(metrics: metrics))
     router.middlewares.add(TusProtocolMiddleware())
     router.middlewares.add(ErrorMiddleware(logger: logger, metrics: metrics))
     router.middlewares.add(
         AccessMiddleware(
-            access: uploadAccess, requests: configuration.requestsPerMinute.map { RateLimiter(perMinute: $0) },
+            access: uploadAccess, requests: requestLimit,
             uploads: configuration.uploadsPerMinute.map { RateLimiter(perMinute: $0) }))
     router.middlewares.add(BodyWorkMiddleware())
     UploadRoutes(pipeline: pipeline, links: links, metrics: metrics, progress: progress).register(on: router)
@@ -68,6 +69,10 @@ public func buildApplication(
     let maxUploadSize = configuration.maxUploadSize
     let headerTimeout = TimeAmount(configuration.headerTimeout)
     let readBudget = ReadBudget(bytes: configuration.readBudget)
+    let serverName = "sluice"
+    let immediateDownloads = ImmediateDownloadHandler.Source(
+        metadata: stores.metadata, blobs: stores.blobs, clock: configuration.clock, requests: requestLimit,
+        metrics: metrics, serverName: serverName)
     var app = Application(
         router: router,
         server: HTTPServerBuilder { responder in
@@ -78,7 +83,8 @@ public func buildApplication(
                         http1: .init(
                             additionalChannelHandlers: [
                                 RequestGuardHandler(
-                                    maxUploadSize: maxUploadSize, uploadAccess: uploadAccess, headerTimeout: headerTimeout)
+                                    maxUploadSize: maxUploadSize, uploadAccess: uploadAccess, headerTimeout: headerTimeout),
+                                ImmediateDownloadInstaller(source: immediateDownloads),
                             ],
                             idleTimeout: TimeAmount(configuration.idleTimeout),
                             httpDecoderConfiguration: .init(
@@ -89,7 +95,7 @@ public func buildApplication(
                 headerTimeout: headerTimeout, readBudget: readBudget, traffic: TrafficLog(logger: logger, metrics: metrics))
         },
         configuration: .init(
-            address: .hostname(configuration.host, port: configuration.port), serverName: "sluice",
+            address: .hostname(configuration.host, port: configuration.port), serverName: serverName,
             // Hummingbird's 256 dropped connections when a thousand clients connected at once
             // (the kernel caps it at net.core.somaxconn, 4096 here).
             backlog: 4096, reuseAddress: true),

@@ -131,6 +131,19 @@ public struct LocalBlobStore: BlobStore {
         OpenLocalBlob(descriptor: try await open(blobPath(id)), threads: threads)
     }
 
+    public func readIfCached(_ id: FileID, range: ClosedRange<Int64>) -> ByteBuffer? {
+        let opened = blobPath(id).withPlatformString { clinux_open_cached($0) }
+        guard opened >= 0 else { return nil }
+        let descriptor = FileDescriptor(rawValue: opened)
+        defer { try? descriptor.close() }
+        let length = Int(range.count)
+        var buffer = ByteBufferAllocator().buffer(capacity: length)
+        let read = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { free in
+            Int(max(0, clinux_read_cached(descriptor.rawValue, free.baseAddress, Int64(length), range.lowerBound)))
+        }
+        return read == length ? buffer : nil
+    }
+
     /// The file at `path` opened for reading: at once when the kernel has its path cached,
     /// else on a file thread.
     private func open(_ path: FilePath) async throws -> FileDescriptor {

@@ -24,6 +24,12 @@ public protocol BlobStore: Sendable {
     /// `nil` from stores that keep no local files. The caller closes it.
     func openFile(_ id: FileID) async throws -> (any BlobFile)?
 
+    /// The bytes of `range` of the finished blob of `id` when they can be had at once, without
+    /// waiting for a disk or a network (the file's path and pages are in the kernel's caches),
+    /// so that an event loop may call it; `nil` otherwise, and always from stores that keep no
+    /// local files. For small ranges: the bytes are read whole into memory.
+    func readIfCached(_ id: FileID, range: ClosedRange<Int64>) -> ByteBuffer?
+
     /// Opens the partial blob of a resumable upload to append to it, creating it when
     /// `durableLength` is 0. Bytes past `durableLength` (written after the last checkpoint) are
     /// cut off first, so the blob continues exactly where the metadata says it ends.

@@ -45,6 +45,11 @@ public protocol MetadataStore: Sendable {
     /// The record of `id` in any state, or `nil`.
     func find(_ id: FileID) async throws -> FileRecord?
 
+    /// The record of `id` when the store keeps it in memory, without waiting, so that an event
+    /// loop may call it; `nil` when it does not (then ask ``find(_:)``). Stores keep records of
+    /// complete files only, and only where no other process writes to their database.
+    func keptRecord(_ id: FileID) -> FileRecord?
+
     /// Removes the record of `id` whatever its state (its blob must already be gone).
     func remove(_ id: FileID) async throws
 

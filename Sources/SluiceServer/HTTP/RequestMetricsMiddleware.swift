@@ -15,15 +15,10 @@ struct RequestMetricsMiddleware: RouterMiddleware {
     typealias Context = SluiceRequestContext
 
     let metrics: TrafficMetrics
-    private let routes = RouteMetrics()
-
-    init(metrics: TrafficMetrics) {
-        self.metrics = metrics
-    }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
-        let active = routes.active(request.method)
+        let active = metrics.routes.active(request.method)
         active.increment()
         defer { active.decrement() }
         let isUpload =
@@ -35,7 +30,7 @@ struct RequestMetricsMiddleware: RouterMiddleware {
         let response = try await next(request, context)
         let elapsed = start.duration(to: .now)
         if isUpload { metrics.uploadDuration.record(duration: elapsed) }
-        let route = routes.route(context.endpointPath ?? "Unknown", request.method, response.status)
+        let route = metrics.routes.route(context.endpointPath ?? "Unknown", request.method, response.status)
         route.requests.increment()
         route.duration.record(duration: elapsed)
         return response
@@ -44,7 +39,7 @@ struct RequestMetricsMiddleware: RouterMiddleware {
 
 /// The metric objects of each route, method and status, made once (making one looks it up in
 /// the registry under a lock).
-private final class RouteMetrics: Sendable {
+final class RouteMetrics: Sendable {
     struct Key: Hashable {
         let route: String
         let method: HTTPRequest.Method

@@ -1,8 +1,9 @@
 import Metrics
 
-/// The transfer metrics `/metrics` exposes beside the requests by route and status:
-/// bytes in and out, uploads in flight, upload and download durations, and errors by kind.
+/// The metrics `/metrics` exposes: requests by route and status, bytes in and out, uploads in
+/// flight, upload and download durations, and errors by kind.
 struct TrafficMetrics: Sendable {
+    let routes = RouteMetrics()
     let bytesIn = Counter(label: "sluice_bytes_in_total")
     let bytesOut = Counter(label: "sluice_bytes_out_total")
     let uploadsInFlight = Meter(label: "sluice_uploads_in_flight")

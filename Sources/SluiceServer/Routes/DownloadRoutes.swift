@@ -53,68 +53,31 @@ struct DownloadRoutes: Sendable {
     }
 
     private func download(_ request: Request, record: FileRecord, context: SluiceRequestContext) async throws -> Response {
-        let id = record.id
-
         if request.uri.queryParameters["info"] == "1" {
             let json = FileJSON(
                 record: record, url: links.fileURL(base: try links.base(for: request), record: record), includeInfo: true)
             return try JSONResponse.response(.ok, json)
         }
 
-        let sha256 = record.sha256 ?? ""
-        let etag = FileHeaders.etag(sha256: sha256)
-        let lastModified = record.completedAt ?? record.createdAt
-        var headers = HTTPFields()
-        headers[.eTag] = etag
-        headers[.lastModified] = HTTPDate.format(lastModified)
-        headers[.acceptRanges] = "bytes"
-        headers[FileHeaders.reprDigest] = FileHeaders.reprDigest(sha256: sha256)
-        headers[.cacheControl] = "private, no-transform"
-
-        let decision = DownloadDecision.decide(
-            method: request.method, headers: request.headers, size: record.size, etag: etag, lastModified: lastModified)
-        switch decision {
-        case .notModified:
+        let inline = request.uri.queryParameters["inline"] == "1"
+        switch DownloadAnswer(record: record, method: request.method, headers: request.headers, inline: inline) {
+        case .notModified(let headers):
             var response = Response(status: .notModified, headers: headers)
             response.headers[.contentLength] = nil  // a 304 describes the file, not an empty body
             return response
         case .unsatisfiable:
             throw SluiceError.rangeNotSatisfiable(size: record.size)
-        case .partial(let range):
-            addRepresentationHeaders(&headers, record: record, request: request)
-            headers[.contentRange] = "bytes \(range.first)-\(range.last)/\(record.size)"
-            return try await stream(
-                record, range: range.first...range.last, status: .partialContent, headers: headers, request: request,
-                context: context, slot: false)
-        case .full:
-            addRepresentationHeaders(&headers, record: record, request: request)
-            var holdsSlot = false
-            if request.method == .get, record.maxDownloads != nil {
-                guard try await metadata.reserveDownload(id, now: clock.now) else {
+        case .bytes(let status, let headers, let range, let takesSlot):
+            if takesSlot {
+                guard try await metadata.reserveDownload(record.id, now: clock.now) else {
                     throw SluiceError.notFound(FileRecord.Unavailability.usedUp.rawValue)
                 }
-                holdsSlot = true
             }
-            let range = record.size > 0 ? 0...(record.size - 1) : nil
             return try await stream(
-                record, range: range, status: .ok, headers: headers, request: request, context: context, slot: holdsSlot)
+                record, range: range, status: status, headers: headers, request: request, context: context,
+                slot: takesSlot)
         }
     }
-
-    private func addRepresentationHeaders(_ headers: inout HTTPFields, record: FileRecord, request: Request) {
-        headers[.contentType] = record.contentType
-        let disposition: ContentDisposition.Kind = request.uri.queryParameters["inline"] == "1" ? .inline : .attachment
-        headers[.contentDisposition] = ContentDisposition.value(disposition: disposition, filename: record.name)
-        // Uploaded bytes are never trusted as a page of this origin: a document that could run
-        // script (HTML, SVG, XML) is sandboxed, without scripts or access to this site's storage.
-        headers[.xContentTypeOptions] = "nosniff"
-        if Self.scriptableTypes.contains(where: record.contentType.lowercased().hasPrefix) {
-            headers[.contentSecurityPolicy] = "sandbox"
-        }
-    }
-
-    /// Media types a browser may run script in.
-    static let scriptableTypes = ["text/html", "application/xhtml", "image/svg", "text/xml", "application/xml"]
 
     /// Bodies up to this size are read whole before the answer starts (one chunk of local storage).
     static let wholeBodyLimit = 64 * 1024

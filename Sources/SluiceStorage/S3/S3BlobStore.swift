@@ -61,6 +61,8 @@ public struct S3BlobStore: BlobStore {
     /// Objects in a bucket are not files of this machine: downloads go through ``read(_:range:into:)``.
     public func openFile(_ id: FileID) async throws -> (any BlobFile)? { nil }
 
+    public func readIfCached(_ id: FileID, range: ClosedRange<Int64>) -> ByteBuffer? { nil }
+
     /// Removes the finished object, the tails, and any multipart upload still open on the key
     /// (found by listing: the upload id of an interrupted single-request upload is nowhere else).
     public func delete(_ id: FileID) async throws {

@@ -57,6 +57,8 @@ final class ImmediateDownloadHandler: ChannelDuplexHandler, RemovableChannelHand
     private var answer: Answer?
     /// The `Date` header of the current second.
     private var date = (second: Int64.min, text: "")
+    /// The headers of the file asked for last: a client often asks for several ranges of one file.
+    private var described: (id: FileID, description: DownloadAnswer.Description)?
 
     init(source: Source) {
         self.source = source
@@ -112,7 +114,11 @@ final class ImmediateDownloadHandler: ChannelDuplexHandler, RemovableChannelHand
         let status: HTTPResponse.Status
         var headers: HTTPFields
         var body: ByteBuffer?
-        switch DownloadAnswer(record: record, method: request.method, headers: fields, inline: query["inline"] == "1") {
+        let description = described?.id == id ? described!.description : DownloadAnswer.Description(record)
+        described = (id, description)
+        switch DownloadAnswer(
+            record: record, description: description, method: request.method, headers: fields, inline: query["inline"] == "1")
+        {
         case .notModified(let described):
             (status, headers) = (.notModified, described)
         case .unsatisfiable, .bytes(_, _, _, takesSlot: true):
@@ -136,11 +142,16 @@ final class ImmediateDownloadHandler: ChannelDuplexHandler, RemovableChannelHand
 
     /// The file id in `path` (`/{id}` or `/{id}/{name}`) and the route's name in the metrics.
     private static func fileID(in path: String) -> (FileID, String)? {
-        let segments = path.split(separator: "/", omittingEmptySubsequences: false)
-        guard segments.count == 2 || (segments.count == 3 && !segments[2].isEmpty), segments[0].isEmpty,
-            let id = FileID(String(segments[1]))
-        else { return nil }
-        return (id, segments.count == 2 ? "/{id}" : "/{id}/{name}")
+        let bytes = path.utf8
+        let slash = UInt8(ascii: "/")
+        guard bytes.first == slash else { return nil }
+        let idStart = bytes.index(after: bytes.startIndex)
+        let idEnd = bytes[idStart...].firstIndex(of: slash) ?? bytes.endIndex
+        guard let id = FileID(String(path[idStart..<idEnd])) else { return nil }
+        if idEnd == bytes.endIndex { return (id, "/{id}") }
+        let name = bytes[bytes.index(after: idEnd)...]
+        guard !name.isEmpty, !name.contains(slash) else { return nil }
+        return (id, "/{id}/{name}")
     }
 
     private func currentDate() -> String {

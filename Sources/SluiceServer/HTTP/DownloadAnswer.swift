@@ -1,3 +1,4 @@
+import Foundation
 import HTTPTypes
 import SluiceCore
 import SluiceParsing
@@ -15,45 +16,76 @@ enum DownloadAnswer {
     /// a file with a download limit.
     case bytes(HTTPResponse.Status, HTTPFields, range: ClosedRange<Int64>?, takesSlot: Bool)
 
-    /// Decides for `record`; `inline` is the request's `?inline=1`.
-    init(record: FileRecord, method: HTTPRequest.Method, headers requestHeaders: HTTPFields, inline: Bool) {
-        let sha256 = record.sha256 ?? ""
-        let etag = FileHeaders.etag(sha256: sha256)
-        let lastModified = record.completedAt ?? record.createdAt
-        var headers = HTTPFields()
-        headers[.eTag] = etag
-        headers[.lastModified] = HTTPDate.format(lastModified)
-        headers[.acceptRanges] = "bytes"
-        headers[FileHeaders.reprDigest] = FileHeaders.reprDigest(sha256: sha256)
-        headers[.cacheControl] = "private, no-transform"
-
+    /// Decides for `record`, described by `description` (made from it when `nil`); `inline` is
+    /// the request's `?inline=1`.
+    init(
+        record: FileRecord, description: Description? = nil, method: HTTPRequest.Method, headers requestHeaders: HTTPFields,
+        inline: Bool
+    ) {
+        let description = description ?? Description(record)
+        var headers = description.headers
         switch DownloadDecision.decide(
-            method: method, headers: requestHeaders, size: record.size, etag: etag, lastModified: lastModified)
+            method: method, headers: requestHeaders, size: record.size, etag: description.etag,
+            lastModified: description.lastModified)
         {
         case .notModified:
             self = .notModified(headers)
         case .unsatisfiable:
             self = .unsatisfiable
         case .partial(let range):
-            Self.addRepresentationHeaders(&headers, record: record, inline: inline)
+            headers.append(contentsOf: description.representation(inline: inline))
             headers[.contentRange] = "bytes \(range.first)-\(range.last)/\(record.size)"
             self = .bytes(.partialContent, headers, range: range.first...range.last, takesSlot: false)
         case .full:
-            Self.addRepresentationHeaders(&headers, record: record, inline: inline)
+            headers.append(contentsOf: description.representation(inline: inline))
             let range = record.size > 0 ? 0...(record.size - 1) : nil
             self = .bytes(.ok, headers, range: range, takesSlot: method == .get && record.maxDownloads != nil)
         }
     }
 
-    private static func addRepresentationHeaders(_ headers: inout HTTPFields, record: FileRecord, inline: Bool) {
-        headers[.contentType] = record.contentType
-        headers[.contentDisposition] = ContentDisposition.value(
-            disposition: inline ? .inline : .attachment, filename: record.name)
-        // Uploaded bytes are never trusted as a page of this origin: a document that could run
-        // script (HTML, SVG, XML) is sandboxed, without scripts or access to this site's storage.
-        headers[.xContentTypeOptions] = "nosniff"
-        if scriptableTypes.contains(where: record.contentType.lowercased().hasPrefix) {
-            headers[.contentSecurityPolicy] = "sandbox"
+    /// The headers that describe a file whatever the request; made once for answers that repeat.
+    struct Description: Sendable {
+        let etag: String
+        let lastModified: Date
+        /// `ETag`, `Last-Modified`, `Accept-Ranges`, `Repr-Digest`, `Cache-Control`.
+        let headers: HTTPFields
+        /// What a body of the file adds, as an attachment (see ``representation(inline:)``).
+        private let attachment: HTTPFields
+        private let record: FileRecord
+
+        init(_ record: FileRecord) {
+            let sha256 = record.sha256 ?? ""
+            etag = FileHeaders.etag(sha256: sha256)
+            lastModified = record.completedAt ?? record.createdAt
+            var headers = HTTPFields()
+            headers[.eTag] = etag
+            headers[.lastModified] = HTTPDate.format(lastModified)
+            headers[.acceptRanges] = "bytes"
+            headers[FileHeaders.reprDigest] = FileHeaders.reprDigest(sha256: sha256)
+            headers[.cacheControl] = "private, no-transform"
+            self.headers = headers
+            attachment = Self.representation(record, disposition: .attachment)
+            self.record = record
+        }
+
+        /// What a body of the file adds: `Content-Type`, `Content-Disposition`,
+        /// `X-Content-Type-Options` and, for a document that could run script, a sandbox.
+        func representation(inline: Bool) -> HTTPFields {
+            inline ? Self.representation(record, disposition: .inline) : attachment
+        }
+
+        private static func representation(_ record: FileRecord, disposition: ContentDisposition.Kind) -> HTTPFields {
+            var headers = HTTPFields()
+            headers[.contentType] = record.contentType
+            headers[.contentDisposition] = ContentDisposition.value(disposition: disposition, filename: record.name)
+            // Uploaded bytes are never trusted as a page of this origin: a document that could
+            // run script (HTML, SVG, XML) is sandboxed, without scripts or access to this site's
+            // storage.
+            headers[.xContentTypeOptions] = "nosniff"
+            if scriptableTypes.contains(where: record.contentType.lowercased().hasPrefix) {
+                headers[.contentSecurityPolicy] = "sandbox"
+            }
+            return headers
         }
     }
 

@@ -7,7 +7,8 @@ import SluiceCore
 /// Appends chunks to one open file, gathering small chunks (as a slow client sends them) into
 /// one buffer before a write, as large as its ``WriteBuffers`` share (128 KiB for a few files,
 /// less for many). The buffer is released after each write, so an idle upload holds no memory;
-/// chunks at least that large go straight to the file.
+/// chunks at least that large go straight to the file. Running on ``BodyWorkExecutor`` (as
+/// the server's uploads do), it writes on the calling thread; elsewhere on a file thread.
 ///
 /// Large files go to disk while they arrive: every ``writebackWindow`` bytes the appender starts
 /// writing the new window back (Linux `sync_file_range`) and waits for the window before it.
@@ -25,6 +26,8 @@ final class FileAppender {
     private var pending: ByteBuffer?
     /// Bytes written to the file so far (not counting the pending buffer).
     private(set) var offset: Int64
+    /// The handle's descriptor, for writes on the calling thread (valid while `handle` is open).
+    private var descriptor: FileDescriptor?
     /// Where the window whose writeback was started last begins, and where it ends.
     private var writebackStart: Int64
     private var writebackEnd: Int64
@@ -86,11 +89,26 @@ final class FileAppender {
     func dropPending() { pending = nil }
 
     private func writeToFile(_ buffer: ByteBuffer) async throws {
-        let written = try await LocalBlobStore.mapErrors {
-            try await handle.write(contentsOf: buffer, toAbsoluteOffset: offset)
+        let written: Int64 = try await LocalBlobStore.mapErrors {
+            guard BodyWorkExecutor.isPreferred else {
+                return try await handle.write(contentsOf: buffer, toAbsoluteOffset: offset)
+            }
+            // On a thread that may wait for the disk (the task's first suspension, at the latest
+            // the one that fetches the descriptor, brought it there): written here, no trip to
+            // a file thread and back.
+            let descriptor = try await openDescriptor()
+            let offset = self.offset
+            return Int64(try buffer.withUnsafeReadableBytes { try descriptor.writeAll(toAbsoluteOffset: offset, $0) })
         }
         offset += written
         if offset - writebackEnd >= Self.writebackWindow { try await writeBack() }
+    }
+
+    private func openDescriptor() async throws -> FileDescriptor {
+        if let descriptor { return descriptor }
+        let opened = try await handle.withUnsafeDescriptor { $0 }
+        descriptor = opened
+        return opened
     }
 
     /// Starts the writeback of what was written since the last window and waits for that

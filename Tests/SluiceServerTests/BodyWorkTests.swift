@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOEmbedded
+import SluiceCore
 import Testing
 
 @testable import SluiceServer
@@ -40,8 +41,7 @@ struct BodyWorkTests {
         var threadNames: [String] = []
 
         func record() {
-            onBodyExecutor.append(
-                withUnsafeCurrentTask { $0?.unownedTaskExecutor } == BodyWorkExecutor.shared.asUnownedTaskExecutor())
+            onBodyExecutor.append(BodyWorkExecutor.isPreferred)
             threadNames.append((try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? "?")
         }
     }

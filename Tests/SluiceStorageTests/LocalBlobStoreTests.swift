@@ -16,14 +16,19 @@ struct LocalBlobStoreTests {
         0, 1, 1000, 0, 1, 200_000, 131_072, 131_071, 1, 300_000, 0, 5, 131_071, 1, 128 * 1024 - 1, 0,
     ]
 
-    @Test("finished chunks read back exactly, whole and by range", arguments: [4096, 256 * 1024])
-    func writeThenRead(readChunkSize: Int) async throws {
+    @Test(
+        "finished chunks read back exactly, whole and by range, written on a file thread or, on the executor of uploads, in place",
+        arguments: [4096, 256 * 1024], [false, true])
+    func writeThenRead(readChunkSize: Int, onBodyWorkExecutor: Bool) async throws {
         try await BlobFixture.with(readChunkSize: readChunkSize) { fixture in
             var source = TestBytes(seed: 0x5EED)
             let chunks = Self.chunkSizes.map { source.next($0) }
             let expected = chunks.flatMap { $0 }
             let total = Int64(expected.count)
-            let id = try await fixture.storeBlob(chunks)
+            let id = try await withTaskExecutorPreference(onBodyWorkExecutor ? BodyWorkExecutor.shared : nil) {
+                #expect(BodyWorkExecutor.isPreferred == onBodyWorkExecutor)
+                return try await fixture.storeBlob(chunks)
+            }
 
             let whole = try await fixture.read(id)
             #expect(whole.bytes.count == expected.count)

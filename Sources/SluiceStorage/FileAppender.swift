@@ -8,7 +8,8 @@ import SluiceCore
 /// one buffer before a write, as large as its ``WriteBuffers`` share (128 KiB for a few files,
 /// less for many). The buffer is released after each write, so an idle upload holds no memory;
 /// chunks at least that large go straight to the file. Running on ``BodyWorkExecutor`` (as
-/// the server's uploads do), it writes on the calling thread; elsewhere on a file thread.
+/// the server's uploads do), it writes on the calling thread, and gathers nothing once its
+/// share is below the largest; elsewhere it writes on a file thread.
 ///
 /// Large files go to disk while they arrive: every ``writebackWindow`` bytes the appender starts
 /// writing the new window back (Linux `sync_file_range`) and waits for the window before it.
@@ -49,6 +50,13 @@ final class FileAppender {
     var length: Int64 { offset + Int64(pending?.readableBytes ?? 0) }
 
     func append(_ chunk: ByteBuffer) async throws {
+        let limit = buffers.coalescingLimit
+        // Written in place, a write costs one system call: a small share of the memory is not
+        // worth keeping, chunks go straight to the file.
+        if limit < WriteBuffers.largest && BodyWorkExecutor.isPreferred {
+            try await flush()
+            return try await writeToFile(chunk)
+        }
         // Taken out, so that the buffer is the only reference to its storage and is written to
         // in place instead of copied.
         if var buffer = pending.take() {
@@ -61,7 +69,6 @@ final class FileAppender {
             // Never grown: what gathered goes first, the chunk starts afresh.
             try await writeToFile(buffer)
         }
-        let limit = buffers.coalescingLimit
         if chunk.readableBytes >= limit {
             try await writeToFile(chunk)
         } else {

@@ -82,6 +82,23 @@ struct LocalBlobStoreTests {
         }
     }
 
+    @Test(
+        "with more writes open than the largest buffers fit, chunks on the executor of uploads reach the file at once, elsewhere they gather",
+        arguments: [false, true])
+    func manyWritesGatherOnlyOffTheBodyWorkExecutor(onBodyWorkExecutor: Bool) async throws {
+        try await BlobFixture.with { fixture in
+            try await withTaskExecutorPreference(onBodyWorkExecutor ? BodyWorkExecutor.shared : nil) {
+                let ids = (0..<200).map { _ in FileID.random() }
+                var writers: [any BlobWriter] = []
+                for id in ids { writers.append(try await fixture.store.makeWriter(for: id)) }
+                for writer in writers { try await writer.write(ByteBuffer(bytes: [1, 2, 3])) }
+                if let onDisk = fixture.bytesInWritesInProgress() { #expect(onDisk == (onBodyWorkExecutor ? 600 : 0)) }
+                for writer in writers { try await writer.finish() }
+                for id in ids { #expect(try await fixture.read(id).bytes == [1, 2, 3]) }
+            }
+        }
+    }
+
     @Test("nothing is visible under blobs/ before finish, and one file is in tmp/")
     func invisibleUntilFinished() async throws {
         try await BlobFixture.with { fixture in

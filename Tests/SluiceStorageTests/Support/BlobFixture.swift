@@ -64,6 +64,24 @@ struct BlobFixture {
         #endif
     }
 
+    /// The bytes on disk of the writes in progress in `tmp/` (open files, named or not); `nil`
+    /// where that cannot be seen.
+    func bytesInWritesInProgress() -> Int? {
+        #if os(Linux)
+        let prefix = temporaryDirectory.resolvingSymlinksInPath().path + "/"
+        guard let descriptors = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") else { return nil }
+        return descriptors
+            .filter { (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\($0)"))?.hasPrefix(prefix) == true }
+            .compactMap { descriptor -> Int? in
+                var info = stat()
+                return stat("/proc/self/fd/\(descriptor)", &info) == 0 ? Int(info.st_size) : nil
+            }
+            .reduce(0, +)
+        #else
+        return nil
+        #endif
+    }
+
     /// Checks that exactly one write is in progress in `tmp/`, and nothing else is there.
     func expectOneWriteInProgress(sourceLocation: SourceLocation = #_sourceLocation) throws {
         let visible = try entries(of: temporaryDirectory)

@@ -2,7 +2,8 @@ import Synchronization
 
 /// Memory for the chunks that files being written gather before each write, shared out among
 /// them: one upload gathers ``largest`` bytes per write, a thousand slow ones the server is
-/// behind on gather ``smallest`` each, so their buffers stay bounded in all.
+/// behind on gather ``smallest`` each, so their buffers stay bounded in all. (A file written in
+/// place on the uploads' executor gathers nothing once its share is below ``largest``.)
 final class WriteBuffers: Sendable {
     static let largest = 128 * 1024
     static let smallest = 16 * 1024

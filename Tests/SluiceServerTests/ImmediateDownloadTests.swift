@@ -120,23 +120,30 @@ struct ImmediateDownloadTests {
     }
 
     @Test func aConnectionBusyWithImmediateAnswersOutlivesTheIdleTimeout() async throws {
-        try await LiveServer.run(configure: { $0.idleTimeout = .seconds(1) }) { server in
+        try await LiveServer.run(configure: { $0.idleTimeout = .seconds(3) }) { server in
             let link = try await server.upload("busy.txt", Array("busy".utf8))
             let path = String(link.dropFirst(server.base.count))
             _ = try await server.request(.GET, link)  // now kept
             let connection = try await RawConnection(port: server.port)
-            // 2.4 s of requests, each after the answer to the one before, against a 1 s timeout.
-            for number in 1...8 {
-                try await connection.send("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Number: \(number)\r\n\r\n")
+            // Requests one after the other's answer for 5 s against a 3 s timeout: a connection
+            // whose requests the timeout did not see would be cut at 3 s. (The client pauses
+            // 50 ms between them; a loaded machine stretches that, not to 3 s.)
+            let start = ContinuousClock.now
+            var sent = 0
+            while ContinuousClock.now - start < .seconds(5) {
+                sent += 1
+                try await connection.send("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Number: \(sent)\r\n\r\n")
                 let deadline = ContinuousClock.now + .seconds(10)
-                while Self.answers(in: connection.snapshot.text) < number, ContinuousClock.now < deadline {
+                while Self.answers(in: connection.snapshot.text) < sent, !connection.snapshot.closed,
+                    ContinuousClock.now < deadline
+                {
                     try await Task.sleep(for: .milliseconds(10))
                 }
-                try await Task.sleep(for: .milliseconds(300))
+                try await Task.sleep(for: .milliseconds(50))
             }
             let (text, closed) = connection.snapshot
             #expect(!closed)
-            #expect(Self.answers(in: text) == 8)
+            #expect(Self.answers(in: text) == sent)
             await connection.close()
         }
     }

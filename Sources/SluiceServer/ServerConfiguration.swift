@@ -34,7 +34,8 @@ public struct ServerConfiguration: Sendable {
     /// (`local` on SQLite, which one process uses).
     public var instanceID: String?
     public var logLevel: Logger.Level = .info
-    /// Threads that do the blocking file work of local storage (writes, fsyncs, reads): an
+    /// Threads that do the blocking file work of local storage (fsyncs, reads the page cache
+    /// cannot answer, opens, renames; uploads write their chunks on their own threads): an
     /// fsync holds its thread until the disk is done, so many uploads ending at once need many.
     public var fileThreads = 16
     /// What the request bodies of all connections may hold in memory on their way to storage:

@@ -110,12 +110,7 @@ public struct LocalBlobStore: BlobStore {
         while range.map({ offset <= $0.upperBound }) ?? true {
             let length = Int(min(Int64(readChunkSize), range.map { $0.upperBound - offset + 1 } ?? .max))
             buffer.clear(minimumCapacity: length)
-            var fromCache: Int64 = 0  // bytes, 0 at the end of the file, or a negative errno
-            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { free in
-                fromCache = clinux_read_cached(descriptor.rawValue, free.baseAddress, Int64(length), offset)
-                return Int(max(0, fromCache))
-            }
-            if fromCache < 0 {
+            if Self.readCached(descriptor, into: &buffer, length: length, at: offset) < 0 {
                 buffer = try await threads.runIfActive { [offset] in try Self.read(descriptor, at: offset, length: length) }
             }
             guard buffer.readableBytes > 0 else {
@@ -132,24 +127,38 @@ public struct LocalBlobStore: BlobStore {
     }
 
     public func readIfCached(_ id: FileID, range: ClosedRange<Int64>) -> ByteBuffer? {
-        let opened = blobPath(id).withPlatformString { clinux_open_cached($0) }
-        guard opened >= 0 else { return nil }
-        let descriptor = FileDescriptor(rawValue: opened)
+        guard let descriptor = Self.openCached(blobPath(id)) else { return nil }
         defer { try? descriptor.close() }
         let length = Int(range.count)
         var buffer = ByteBufferAllocator().buffer(capacity: length)
-        let read = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { free in
-            Int(max(0, clinux_read_cached(descriptor.rawValue, free.baseAddress, Int64(length), range.lowerBound)))
-        }
-        return read == length ? buffer : nil
+        return Self.readCached(descriptor, into: &buffer, length: length, at: range.lowerBound) == length ? buffer : nil
     }
 
     /// The file at `path` opened for reading: at once when the kernel has its path cached,
     /// else on a file thread.
     private func open(_ path: FilePath) async throws -> FileDescriptor {
-        let cached = path.withPlatformString { clinux_open_cached($0) }
-        if cached >= 0 { return FileDescriptor(rawValue: cached) }
+        if let cached = Self.openCached(path) { return cached }
         return try await threads.runIfActive { try FileDescriptor.open(path, .readOnly, options: .closeOnExec) }
+    }
+
+    /// The file at `path` opened for reading if the kernel has its path cached; `nil` otherwise.
+    private static func openCached(_ path: FilePath) -> FileDescriptor? {
+        let opened = path.withPlatformString { clinux_open_cached($0) }
+        return opened >= 0 ? FileDescriptor(rawValue: opened) : nil
+    }
+
+    /// Appends up to `length` bytes at `offset` of `descriptor` to `buffer` from the page cache:
+    /// returns the bytes read, 0 at the end of the file, or a negative errno when the pages
+    /// are not all cached (nothing appended).
+    private static func readCached(
+        _ descriptor: FileDescriptor, into buffer: inout ByteBuffer, length: Int, at offset: Int64
+    ) -> Int64 {
+        var result: Int64 = 0
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { free in
+            result = clinux_read_cached(descriptor.rawValue, free.baseAddress, Int64(length), offset)
+            return Int(max(0, result))
+        }
+        return result
     }
 
     /// Reads up to `length` bytes at `offset` of `descriptor`, blocking: fewer only at the end of the file.

@@ -119,12 +119,12 @@ final class ImmediateDownloadHandler: ChannelDuplexHandler, RemovableChannelHand
         switch DownloadAnswer(
             record: record, description: description, method: request.method, headers: fields, inline: query["inline"] == "1")
         {
-        case .notModified(let described):
-            (status, headers) = (.notModified, described)
+        case .notModified(let fileHeaders):
+            (status, headers) = (.notModified, fileHeaders)
         case .unsatisfiable, .bytes(_, _, _, takesSlot: true):
             return nil
-        case .bytes(let answered, let described, let range, takesSlot: false):
-            (status, headers) = (answered, described)
+        case .bytes(let answered, let fileHeaders, let range, takesSlot: false):
+            (status, headers) = (answered, fileHeaders)
             let length = range?.count ?? 0
             headers[.contentLength] = String(length)
             if request.method == .get, let range {

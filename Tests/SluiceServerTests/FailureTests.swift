@@ -101,6 +101,46 @@ import Testing
         }
     }
 
+    @Test func aSlowLorisOnALaterRequestIsCutOff() async throws {
+        try await LiveServer.run(configure: { $0.headerTimeout = .seconds(1) }) { server in
+            let connection = try await RawConnection(port: server.port)
+            // The first request comes when the first deadline is half gone, so the server
+            // checks at that deadline and must look again at the one the answer started.
+            try await Task.sleep(for: .milliseconds(600))
+            try await connection.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            #expect(try await connection.read(until: "\r\n\r\n").hasPrefix("HTTP/1.1 200"))
+            for piece in ["GET /healthz HTTP/1.1\r\n", "Host: 127.0.0.1\r\n"] + Array(repeating: "X-Slow: 1\r\n", count: 10) {
+                try? await connection.send(piece)  // fails once the server has cut the connection
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            let answer = try await connection.waitUntilClosed(timeout: .seconds(10))
+            #expect(answer.closed)
+            #expect(answer.text.components(separatedBy: "HTTP/1.1 ").count == 2)
+            await connection.close()
+        }
+    }
+
+    @Test func aConnectionWhoseRequestsKeepComingOutlivesTheHeaderTimeout() async throws {
+        try await LiveServer.run(configure: { $0.headerTimeout = .milliseconds(1500) }) { server in
+            let connection = try await RawConnection(port: server.port)
+            let end = ContinuousClock.now + .seconds(4)
+            var answered = 0
+            while ContinuousClock.now < end {
+                try await connection.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                answered += 1
+                while connection.snapshot.text.components(separatedBy: "HTTP/1.1 200").count <= answered,
+                    !connection.snapshot.closed
+                {
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+                #expect(!connection.snapshot.closed)
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(!connection.snapshot.closed)
+            await connection.close()
+        }
+    }
+
     @Test func anIdleBodyIsCutOffAndLeavesNothing() async throws {
         try await LiveServer.run(configure: { $0.idleTimeout = .seconds(1) }) { server in
             let connection = try await RawConnection(port: server.port)

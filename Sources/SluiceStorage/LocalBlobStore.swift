@@ -29,6 +29,8 @@ public struct LocalBlobStore: BlobStore {
     let readChunkSize: Int
     /// What the files being written gather before each write.
     let writeBuffers = WriteBuffers()
+    /// The blobs ``readIfCached(_:range:)`` keeps open between reads.
+    let openBlobs = OpenBlobDescriptors()
 
     var blobsDirectory: FilePath { root.appending("blobs") }
     var temporaryDirectory: FilePath { root.appending("tmp") }
@@ -127,11 +129,11 @@ public struct LocalBlobStore: BlobStore {
     }
 
     public func readIfCached(_ id: FileID, range: ClosedRange<Int64>) -> ByteBuffer? {
-        guard let descriptor = Self.openCached(blobPath(id)) else { return nil }
-        defer { try? descriptor.close() }
         let length = Int(range.count)
-        var buffer = ByteBufferAllocator().buffer(capacity: length)
-        return Self.readCached(descriptor, into: &buffer, length: length, at: range.lowerBound) == length ? buffer : nil
+        return openBlobs.withDescriptor(id, open: { Self.openCached(blobPath(id)) }) { descriptor in
+            var buffer = ByteBufferAllocator().buffer(capacity: length)
+            return Self.readCached(descriptor, into: &buffer, length: length, at: range.lowerBound) == length ? buffer : nil
+        } ?? nil
     }
 
     /// The file at `path` opened for reading: at once when the kernel has its path cached,
@@ -176,6 +178,7 @@ public struct LocalBlobStore: BlobStore {
     }
 
     public func delete(_ id: FileID) async throws {
+        defer { openBlobs.retire(id) }
         try await fileSystem.removeItem(at: blobPath(id), strategy: .platformDefault, recursively: false)
         try await fileSystem.removeItem(at: partialPath(id), strategy: .platformDefault, recursively: false)
     }

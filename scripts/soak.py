@@ -39,8 +39,9 @@ WORKERS = 8
 MAX_STORED = 32
 WARM_UP = 20  # s of load before the baseline: allocators and caches grow at first
 # s without load before the baseline and before the end measurement: longer than the server's
-# MemoryTrimmer interval (10 s), so both see what the process holds, not what glibc still keeps
-# of what was freed (the CI soak of 2026-12-01, measured after 5 s: baseline 61.3 MiB, end 92.4).
+# IdleTrimmer interval (10 s), so both see what the process holds, not what glibc still keeps
+# of what was freed (the CI soak of 2026-12-01, measured after 5 s: baseline 61.3 MiB, end 92.4)
+# nor the blob files it keeps open between reads.
 QUIET = 12
 TIMEOUT = 60  # s a request may stay silent (the machine may be busy compiling)
 SAMPLE_EVERY, REPORT_EVERY = 5, 30

@@ -101,7 +101,7 @@ public func buildApplication(
             backlog: 4096, reuseAddress: true),
         // Shut down in reverse order, after the HTTP server drained: the sweeper, the progress
         // hub, and last the stores everything else uses.
-        services: [stores.closer] + stores.services + [sweeper, MemoryTrimmer(interval: .seconds(10))],
+        services: [stores.closer] + stores.services + [sweeper, IdleTrimmer(interval: .seconds(10), blobs: stores.blobs)],
         onServerRunning: onServerRunning,
         logger: logger
     )

@@ -136,6 +136,10 @@ public struct LocalBlobStore: BlobStore {
         } ?? nil
     }
 
+    public func closeIdleFiles() {
+        openBlobs.closeIdle()
+    }
+
     /// The file at `path` opened for reading: at once when the kernel has its path cached,
     /// else on a file thread.
     private func open(_ path: FilePath) async throws -> FileDescriptor {

@@ -7,8 +7,8 @@ import Synchronization
 /// two were 5 % of such a request's CPU.
 ///
 /// At most ``capacity`` blobs stay open. A blob's descriptor is closed when the blob is
-/// deleted (``retire(_:)``, called after the file is gone) or pushed out by others, and not
-/// before the last read that took it is done, so a deleted blob holds no disk space once its
+/// deleted (``retire(_:)``, called after the file is gone), pushed out by others, or found
+/// unread by ``closeIdle()``, and not before the last read that took it is done, so a deleted blob holds no disk space once its
 /// reads end, and no read ever uses a descriptor number the process has since reused.
 final class OpenBlobDescriptors: Sendable {
     /// How many blobs stay open at most.
@@ -76,6 +76,14 @@ final class OpenBlobDescriptors: Sendable {
         state.withLock { state in
             state.retirements += 1
             Self.retire(id, in: &state)
+        }
+    }
+
+    /// Closes every kept descriptor no read uses now. Called every few seconds, it costs a
+    /// busy blob one reopen per call and leaves a quiet process holding no blob open.
+    func closeIdle() {
+        state.withLock { state in
+            for (id, entry) in state.entries where entry.readers == 0 { Self.retire(id, in: &state) }
         }
     }
 

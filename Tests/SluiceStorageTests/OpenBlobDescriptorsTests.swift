@@ -66,6 +66,26 @@ struct OpenBlobDescriptorsTests {
         }
     }
 
+    @Test("closeIdle closes the descriptors no read uses, and the others once their reads end")
+    func closeIdle() throws {
+        try Self.withFile { path in
+            let descriptors = OpenBlobDescriptors(capacity: 4)
+            let idle = FileID.random()
+            let busy = FileID.random()
+            _ = descriptors.withDescriptor(idle, open: { Self.open(path) }) { Self.firstByte($0) }
+            let during = descriptors.withDescriptor(busy, open: { Self.open(path) }) { descriptor in
+                descriptors.closeIdle()
+                #expect(Self.openDescriptors(of: path) == 1)
+                return Self.firstByte(descriptor)
+            }
+            #expect(during == 0x42)
+            #expect(descriptors.count == 1)
+            descriptors.closeIdle()
+            #expect(descriptors.count == 0)
+            #expect(Self.openDescriptors(of: path) == 0)
+        }
+    }
+
     @Test("A descriptor opened while its blob is being deleted is used once, not kept")
     func openRacingADelete() throws {
         try Self.withFile { path in

@@ -1,6 +1,6 @@
 // Linux calls that Swift's Glibc module does not import (they need _GNU_SOURCE or <malloc.h>):
 // sync_file_range, with which FileAppender writes a large upload to disk while it arrives,
-// malloc_trim, with which MemoryTrimmer gives freed memory back after a burst, and openat2 and
+// malloc_trim, with which IdleTrimmer gives freed memory back after a burst, and openat2 and
 // preadv2 with the flags that never wait for the disk, with which LocalBlobStore reads what
 // the page cache holds without a trip to a file thread, and cachestat, with which it tells
 // whether the kernel can send a range of a file to a socket without waiting for the disk.

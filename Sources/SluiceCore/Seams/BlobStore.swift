@@ -30,6 +30,10 @@ public protocol BlobStore: Sendable {
     /// local files. For small ranges: the bytes are read whole into memory.
     func readIfCached(_ id: FileID, range: ClosedRange<Int64>) -> ByteBuffer?
 
+    /// Closes the files the store keeps open between reads (see ``readIfCached(_:range:)``)
+    /// that no read uses now; the server calls it every few seconds, so a quiet store holds none.
+    func closeIdleFiles()
+
     /// Opens the partial blob of a resumable upload to append to it, creating it when
     /// `durableLength` is 0. Bytes past `durableLength` (written after the last checkpoint) are
     /// cut off first, so the blob continues exactly where the metadata says it ends.

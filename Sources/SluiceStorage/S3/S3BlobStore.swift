@@ -63,6 +63,8 @@ public struct S3BlobStore: BlobStore {
 
     public func readIfCached(_ id: FileID, range: ClosedRange<Int64>) -> ByteBuffer? { nil }
 
+    public func closeIdleFiles() {}
+
     /// Removes the finished object, the tails, and any multipart upload still open on the key
     /// (found by listing: the upload id of an interrupted single-request upload is nowhere else).
     public func delete(_ id: FileID) async throws {

@@ -1,10 +1,16 @@
 import Foundation
+import Logging
+import NIOCore
+import NIOFileSystem
+import SluiceCore
+import SluiceStorage
 import Testing
 
 @testable import SluiceServer
 
-/// `MemoryTrimmer` gives memory the allocator kept back to the system.
-@Suite struct MemoryTrimmerTests {
+/// `IdleTrimmer` gives memory the allocator kept back to the system and closes the blob files
+/// no read uses.
+@Suite struct IdleTrimmerTests {
     #if canImport(Glibc)
     /// How many of the pages lying wholly inside `blocks` (each `size` bytes) are in memory,
     /// and how many there are (`mincore`). The blocks may be freed: their addresses are only
@@ -39,7 +45,10 @@ import Testing
     }
 
     @Test func freedMemoryLeavesTheProcessOnceTheTrimmerRuns() async throws {
-        let trimmer = Task { try await MemoryTrimmer(interval: .milliseconds(50)).run() }
+        let root = Self.temporaryRoot()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let blobs = try await LocalBlobStore(root: FilePath(root.path), logger: Logger(label: "test"))
+        let trimmer = Task { try await IdleTrimmer(interval: .milliseconds(50), blobs: blobs).run() }
         defer { trimmer.cancel() }
         // Up to three tries, each on a new thread: glibc gives a thread a heap of its own only
         // while it has fewer than 8 per core, and on a shared one the other tests' allocations
@@ -52,6 +61,40 @@ import Testing
         }
         #expect(pages.total > 0)
         #expect(pages.resident * 2 <= pages.total, "\(pages.resident) of \(pages.total) freed pages still in memory")
+    }
+
+    @Test func blobFilesKeptOpenCloseOnceTheTrimmerRuns() async throws {
+        let root = Self.temporaryRoot()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let blobs = try await LocalBlobStore(root: FilePath(root.path), logger: Logger(label: "test"))
+        let id = FileID.random()
+        let writer = try await blobs.makeWriter(for: id, maximumLength: 1000)
+        try await writer.write(ByteBuffer(repeating: 0x7A, count: 1000))
+        try await writer.finish()
+        try await blobs.read(id, range: nil) { _ in }  // its pages into the cache
+        #expect(blobs.readIfCached(id, range: 0...999) == ByteBuffer(repeating: 0x7A, count: 1000))
+        let blobsDirectory = root.appendingPathComponent("blobs").resolvingSymlinksInPath().path + "/"
+        #expect(Self.openFiles(under: blobsDirectory) == 1)
+
+        let trimmer = Task { try await IdleTrimmer(interval: .milliseconds(50), blobs: blobs).run() }
+        defer { trimmer.cancel() }
+        for _ in 0..<40 where Self.openFiles(under: blobsDirectory) > 0 {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(Self.openFiles(under: blobsDirectory) == 0)
+        #expect(blobs.readIfCached(id, range: 0...999) == ByteBuffer(repeating: 0x7A, count: 1000))
+    }
+
+    private static func temporaryRoot() -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("sluice-trimmer-\(UUID().uuidString)")
+    }
+
+    /// How many of this process's descriptors are open on files below `directory`.
+    private static func openFiles(under directory: String) -> Int {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        return names.compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\($0)") }
+            .filter { $0.hasPrefix(directory) }
+            .count
     }
 
     /// Frees 128 MiB in 64 KiB blocks, each followed by a small block that stays: the large ones

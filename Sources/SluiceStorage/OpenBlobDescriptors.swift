@@ -8,8 +8,9 @@ import Synchronization
 ///
 /// At most ``capacity`` blobs stay open. A blob's descriptor is closed when the blob is
 /// deleted (``retire(_:)``, called after the file is gone), pushed out by others, or found
-/// unread by ``closeIdle()``, and not before the last read that took it is done, so a deleted blob holds no disk space once its
-/// reads end, and no read ever uses a descriptor number the process has since reused.
+/// unread by ``closeIdle()``, and not before the last read that took it is done: a deleted
+/// blob holds no disk space once its reads end, and no read ever uses a descriptor number the
+/// process has since reused.
 final class OpenBlobDescriptors: Sendable {
     /// How many blobs stay open at most.
     let capacity: Int

@@ -102,16 +102,15 @@ import Testing
     }
 
     @Test func aSlowLorisOnALaterRequestIsCutOff() async throws {
-        try await LiveServer.run(configure: { $0.headerTimeout = .seconds(2) }) { server in
+        try await LiveServer.run(configure: { $0.headerTimeout = .seconds(3) }) { server in
             let connection = try await RawConnection(port: server.port)
-            // The first request comes after a while, so the server checks at the first deadline
-            // and must look again at the one the answer started.
-            try await Task.sleep(for: .milliseconds(300))
+            // The answer ends after the connection's first deadline was set, so the server
+            // checks at that deadline and must look again at the one the answer started.
             try await connection.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
             #expect(try await connection.read(until: "\r\n\r\n").hasPrefix("HTTP/1.1 200"))
-            for piece in ["GET /healthz HTTP/1.1\r\n", "Host: 127.0.0.1\r\n"] + Array(repeating: "X-Slow: 1\r\n", count: 10) {
+            for piece in ["GET /healthz HTTP/1.1\r\n", "Host: 127.0.0.1\r\n"] + Array(repeating: "X-Slow: 1\r\n", count: 12) {
                 try? await connection.send(piece)  // fails once the server has cut the connection
-                try await Task.sleep(for: .milliseconds(200))
+                try await Task.sleep(for: .milliseconds(300))
             }
             let answer = try await connection.waitUntilClosed(timeout: .seconds(10))
             #expect(answer.closed)
@@ -121,9 +120,9 @@ import Testing
     }
 
     @Test func aConnectionWhoseRequestsKeepComingOutlivesTheHeaderTimeout() async throws {
-        try await LiveServer.run(configure: { $0.headerTimeout = .milliseconds(1500) }) { server in
+        try await LiveServer.run(configure: { $0.headerTimeout = .seconds(2) }) { server in
             let connection = try await RawConnection(port: server.port)
-            let end = ContinuousClock.now + .seconds(4)
+            let end = ContinuousClock.now + .seconds(5)
             var answered = 0
             while ContinuousClock.now < end {
                 try await connection.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")

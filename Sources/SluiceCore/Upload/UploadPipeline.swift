@@ -42,7 +42,13 @@ public struct UploadPipeline: Sendable {
             expiresAt: nil, maxDownloads: nil, downloads: 0, activeDownloads: 0
         )
         do {
-            try await metadata.insertUploading(record)
+            // In a child task of its own: a task keeps the memory of its deepest stack until it
+            // ends, and the insert's (SQLKit, the group commit) is the deepest an upload goes,
+            // which the connection's task would otherwise hold while the body streams.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await metadata.insertUploading(record) }
+                try await group.waitForAll()
+            }
         } catch {
             charge?.release()
             throw error

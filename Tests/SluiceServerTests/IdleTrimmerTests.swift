@@ -4,6 +4,7 @@ import NIOCore
 import NIOFileSystem
 import SluiceCore
 import SluiceStorage
+import SluiceTestSupport
 import Testing
 
 @testable import SluiceServer
@@ -74,27 +75,19 @@ import Testing
         try await blobs.read(id, range: nil) { _ in }  // its pages into the cache
         #expect(blobs.readIfCached(id, range: 0...999) == ByteBuffer(repeating: 0x7A, count: 1000))
         let blobsDirectory = root.appendingPathComponent("blobs").resolvingSymlinksInPath().path + "/"
-        #expect(Self.openFiles(under: blobsDirectory) == 1)
+        #expect(openDescriptors(onPathsStartingWith: blobsDirectory).count == 1)
 
         let trimmer = Task { try await IdleTrimmer(interval: .milliseconds(50), blobs: blobs).run() }
         defer { trimmer.cancel() }
-        for _ in 0..<40 where Self.openFiles(under: blobsDirectory) > 0 {
+        for _ in 0..<40 where openDescriptors(onPathsStartingWith: blobsDirectory).count > 0 {
             try await Task.sleep(for: .milliseconds(50))
         }
-        #expect(Self.openFiles(under: blobsDirectory) == 0)
+        #expect(openDescriptors(onPathsStartingWith: blobsDirectory).count == 0)
         #expect(blobs.readIfCached(id, range: 0...999) == ByteBuffer(repeating: 0x7A, count: 1000))
     }
 
     private static func temporaryRoot() -> URL {
         FileManager.default.temporaryDirectory.appendingPathComponent("sluice-trimmer-\(UUID().uuidString)")
-    }
-
-    /// How many of this process's descriptors are open on files below `directory`.
-    private static func openFiles(under directory: String) -> Int {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
-        return names.compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\($0)") }
-            .filter { $0.hasPrefix(directory) }
-            .count
     }
 
     /// Frees 128 MiB in 64 KiB blocks, each followed by a small block that stays: the large ones

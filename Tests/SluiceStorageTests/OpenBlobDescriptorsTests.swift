@@ -55,13 +55,13 @@ struct OpenBlobDescriptorsTests {
             let id = FileID.random()
             let first = descriptors.withDescriptor(id, open: { Self.open(path) }) { Self.firstByte($0) }
             #expect(first == 0x42)
-            #expect(Self.openDescriptors(of: path) == 1)
+            #expect(openDescriptors(onPathsStartingWith: path).count == 1)
             let during = descriptors.withDescriptor(id, open: { nil }) { descriptor in
                 descriptors.retire(id)
                 return Self.firstByte(descriptor)
             }
             #expect(during == 0x42)
-            #expect(Self.openDescriptors(of: path) == 0)
+            #expect(openDescriptors(onPathsStartingWith: path).count == 0)
             #expect(descriptors.count == 0)
         }
     }
@@ -75,14 +75,14 @@ struct OpenBlobDescriptorsTests {
             _ = descriptors.withDescriptor(idle, open: { Self.open(path) }) { Self.firstByte($0) }
             let during = descriptors.withDescriptor(busy, open: { Self.open(path) }) { descriptor in
                 descriptors.closeIdle()
-                #expect(Self.openDescriptors(of: path) == 1)
+                #expect(openDescriptors(onPathsStartingWith: path).count == 1)
                 return Self.firstByte(descriptor)
             }
             #expect(during == 0x42)
             #expect(descriptors.count == 1)
             descriptors.closeIdle()
             #expect(descriptors.count == 0)
-            #expect(Self.openDescriptors(of: path) == 0)
+            #expect(openDescriptors(onPathsStartingWith: path).count == 0)
         }
     }
 
@@ -101,7 +101,7 @@ struct OpenBlobDescriptorsTests {
             ) { Self.firstByte($0) }
             #expect(read == 0x42)
             #expect(descriptors.count == 0)
-            #expect(Self.openDescriptors(of: path) == 0)
+            #expect(openDescriptors(onPathsStartingWith: path).count == 0)
         }
     }
 
@@ -120,13 +120,5 @@ struct OpenBlobDescriptorsTests {
     private static func firstByte(_ descriptor: FileDescriptor) -> UInt8? {
         var byte: UInt8 = 0
         return pread(descriptor.rawValue, &byte, 1, 0) == 1 ? byte : nil
-    }
-
-    /// How many of this process's descriptors are open on `path`.
-    private static func openDescriptors(of path: String) -> Int {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
-        return names.compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\($0)") }
-            .filter { $0 == path || $0 == path + " (deleted)" }
-            .count
     }
 }

@@ -6,6 +6,7 @@ import NIOCore
 import NIOFileSystem
 import SluiceCore
 import SluiceStorage
+import SluiceTestSupport
 
 /// A `LocalBlobStore` on a fresh temporary directory, removed afterwards.
 struct BlobFixture {
@@ -49,16 +50,7 @@ struct BlobFixture {
     /// closed: listing the directory does not show it, its open descriptor does.
     func openFiles(under directory: URL) -> Int? {
         #if os(Linux)
-        let prefix = directory.resolvingSymlinksInPath().path + "/"
-        guard let descriptors = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") else {
-            return nil
-        }
-        // Eager on purpose: a lazy compactMap runs its closure twice, and a descriptor another
-        // test closes in between would make the second run return nil (a crash in the stdlib).
-        return descriptors
-            .compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\($0)") }
-            .filter { $0.hasPrefix(prefix) }
-            .count
+        return openDescriptors(onPathsStartingWith: directory.resolvingSymlinksInPath().path + "/").count
         #else
         return nil
         #endif
@@ -68,10 +60,7 @@ struct BlobFixture {
     /// where that cannot be seen.
     func bytesInWritesInProgress() -> Int? {
         #if os(Linux)
-        let prefix = temporaryDirectory.resolvingSymlinksInPath().path + "/"
-        guard let descriptors = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") else { return nil }
-        return descriptors
-            .filter { (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\($0)"))?.hasPrefix(prefix) == true }
+        return openDescriptors(onPathsStartingWith: temporaryDirectory.resolvingSymlinksInPath().path + "/")
             .compactMap { descriptor -> Int? in
                 var info = stat()
                 return stat("/proc/self/fd/\(descriptor)", &info) == 0 ? Int(info.st_size) : nil

@@ -6,6 +6,17 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
+/// How the release server is linked on Linux, to keep its resident memory small: the toolchain's
+/// lld with relative relocations packed (RELR; glibc 2.36 or later), so the dynamic loader walks
+/// ~30 KB of them at start instead of 3.5 MB, and without exporting the executable's 53,000
+/// symbols, whose dynamic tables every symbol lookup of the loader used to touch. Together
+/// 7-8 MiB less resident at start and under load (measured in README, Measured).
+let leanReleaseLinking = [
+    "-use-ld=lld",
+    "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
+    "-Xlinker", "--no-export-dynamic",
+]
+
 let package = Package(
     name: "sluice",
     platforms: [.macOS(.v15)],
@@ -47,7 +58,8 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: swiftSettings,
+            linkerSettings: [.unsafeFlags(leanReleaseLinking, .when(platforms: [.linux], configuration: .release))]
         ),
         .executableTarget(
             name: "sluice-bench",

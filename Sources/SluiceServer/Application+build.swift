@@ -40,14 +40,13 @@ public func buildApplication(
 
     let requestLimit = configuration.requestsPerMinute.map { RateLimiter(perMinute: $0) }
     let router = Router(context: SluiceRequestContext.self)
-    router.middlewares.add(RequestMetricsMiddleware(metrics: metrics))
-    router.middlewares.add(TusProtocolMiddleware())
-    router.middlewares.add(ErrorMiddleware(logger: logger, metrics: metrics))
     router.middlewares.add(
-        AccessMiddleware(
-            access: uploadAccess, requests: requestLimit,
-            uploads: configuration.uploadsPerMinute.map { RateLimiter(perMinute: $0) }))
-    router.middlewares.add(BodyWorkMiddleware())
+        RequestMiddleware(
+            metrics: metrics,
+            access: AccessCheck(
+                access: uploadAccess, requests: requestLimit,
+                uploads: configuration.uploadsPerMinute.map { RateLimiter(perMinute: $0) }),
+            errors: ErrorResponses(logger: logger, metrics: metrics)))
     UploadRoutes(pipeline: pipeline, links: links, metrics: metrics, progress: progress).register(on: router)
     TusRoutes(uploads: resumable, links: links, metrics: metrics, progress: progress).register(on: router)
     progressRoutes.register(on: router)

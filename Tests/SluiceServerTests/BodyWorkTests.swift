@@ -21,10 +21,15 @@ struct BodyWorkTests {
         let request = Request(
             head: HTTPRequest(method: .put, scheme: "http", authority: "localhost", path: "/a.txt", headerFields: fields),
             body: RequestBody(buffer: ByteBuffer(string: "hello")))
-        let context = BasicRequestContext(
+        let context = SluiceRequestContext(
             source: ApplicationRequestContextSource(channel: EmbeddedChannel(), logger: Logger(label: "test")))
+        let metrics = TrafficMetrics()
+        let middleware = RequestMiddleware(
+            metrics: metrics,
+            access: AccessCheck(access: UploadAccess(tokens: [], users: []), requests: nil, uploads: nil),
+            errors: ErrorResponses(logger: Logger(label: "test"), metrics: metrics))
         let seen = Seen()
-        _ = try await BodyWorkMiddleware<BasicRequestContext>().handle(request, context: context) { _, _ in
+        _ = try await middleware.handle(request, context: context) { _, _ in
             seen.record()
             // Still there after a suspension: the job that resumes the route runs there too.
             try await Task.sleep(for: .milliseconds(1))

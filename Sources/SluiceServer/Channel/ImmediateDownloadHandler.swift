@@ -33,7 +33,7 @@ final class ImmediateDownloadHandler: ChannelDuplexHandler, RemovableChannelHand
         let metadata: any MetadataStore
         let blobs: any BlobStore
         let clock: any WallClock
-        /// Every request of a client, as ``AccessMiddleware`` counts them; `nil` for no limit.
+        /// Every request of a client, as ``AccessCheck`` counts them; `nil` for no limit.
         let requests: RateLimiter?
         let metrics: TrafficMetrics
         let serverName: String

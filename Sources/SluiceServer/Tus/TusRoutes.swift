@@ -7,7 +7,7 @@ import SluiceParsing
 
 /// The tus 1.0.0 resumable upload protocol at `/files/`: core (`HEAD`, `PATCH`, `OPTIONS`) and
 /// the extensions creation, creation-with-upload, creation-defer-length, termination,
-/// expiration and checksum. ``TusProtocolMiddleware`` adds what every response carries.
+/// expiration and checksum. ``TusProtocol`` adds what every response carries.
 struct TusRoutes: Sendable {
     let uploads: ResumableUploads
     let links: LinkBuilder

@@ -3,37 +3,47 @@ import Hummingbird
 import Metrics
 import Synchronization
 
-/// Request metrics by route, under the names of Hummingbird's `MetricsMiddleware`
+/// One request's metrics, under the names of Hummingbird's `MetricsMiddleware`
 /// (`hb_requests` and `http_server_request_duration_seconds` by route, method and status,
-/// `http_server_active_requests` by method), plus uploads in flight and their duration.
+/// `http_server_active_requests` by method), plus uploads in flight and their duration; taken
+/// by ``RequestMiddleware`` from before the route to its answer.
 ///
 /// Unlike Hummingbird's, it records when the route has answered, not after the body went out,
 /// so the response body stays as the route made it (see ``TrafficHandler``, which logs and
 /// counts the bodies): the request duration here is the time to the response head; whole
 /// downloads are timed by `sluice_download_duration_seconds`.
-struct RequestMetricsMiddleware: RouterMiddleware {
-    typealias Context = SluiceRequestContext
+struct RequestMeasurement {
+    private let metrics: TrafficMetrics
+    private let method: HTTPRequest.Method
+    private let start = ContinuousClock.now
+    private let active: Meter
+    private let isUpload: Bool
 
-    let metrics: TrafficMetrics
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let start = ContinuousClock.now
-        let active = metrics.routes.active(request.method)
-        active.increment()
-        defer { active.decrement() }
-        let isUpload =
+    /// Counts `request` as active, and as an upload in flight if it is one.
+    init(_ request: Request, metrics: TrafficMetrics) {
+        self.metrics = metrics
+        method = request.method
+        active = metrics.routes.active(request.method)
+        isUpload =
             request.method == .put || request.method == .patch
             || (request.method == .post && (request.uri.path == "/" || request.uri.path.hasPrefix("/files")))
+        active.increment()
         if isUpload { metrics.uploadsInFlight.increment() }
-        defer { if isUpload { metrics.uploadsInFlight.decrement() } }
+    }
 
-        let response = try await next(request, context)
+    /// Records the answer: the request under its route and status, and its duration.
+    func record(_ response: Response, route: String?) {
         let elapsed = start.duration(to: .now)
         if isUpload { metrics.uploadDuration.record(duration: elapsed) }
-        let route = metrics.routes.route(context.endpointPath ?? "Unknown", request.method, response.status)
+        let route = metrics.routes.route(route ?? "Unknown", method, response.status)
         route.requests.increment()
         route.duration.record(duration: elapsed)
-        return response
+    }
+
+    /// Ends the request, answered or not: it is no longer active or in flight.
+    func end() {
+        active.decrement()
+        if isUpload { metrics.uploadsInFlight.decrement() }
     }
 }
 

@@ -4,24 +4,25 @@ import SluiceCore
 
 /// Who may do what, before any route runs: the per-client rate limits (`--rate-limit`,
 /// `--upload-rate-limit`) and the upload credentials (``UploadAccess``). `/healthz` and
-/// `/metrics` are exempt, for the monitoring that polls them.
-struct AccessMiddleware<Context: RemoteAddressRequestContext>: RouterMiddleware {
+/// `/metrics` are exempt, for the monitoring that polls them. ``RequestMiddleware`` asks it.
+struct AccessCheck: Sendable {
     let access: UploadAccess
     /// Every request of a client; `nil` for no limit.
     let requests: RateLimiter?
     /// The uploads a client starts; `nil` for no limit.
     let uploads: RateLimiter?
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    /// Throws ``SluiceError/rateLimited(retryAfter:)`` or ``SluiceError/credentialsRequired(_:)``
+    /// when `request`, from `client`, may not go on.
+    func check(_ request: Request, from client: SocketAddress?) throws(SluiceError) {
         let path = request.uri.path
-        guard path != "/healthz" && path != "/metrics" else { return try await next(request, context) }
-        let client = RateLimiter.clientKey(context.remoteAddress)
-        if let wait = requests?.take(for: client) { throw SluiceError.rateLimited(retryAfter: wait) }
+        guard path != "/healthz" && path != "/metrics" else { return }
+        let client = RateLimiter.clientKey(client)
+        if let wait = requests?.take(for: client) { throw .rateLimited(retryAfter: wait) }
         if UploadAccess.isUpload(method: request.method, path: path) {
-            guard access.permits(request.headers) else { throw SluiceError.credentialsRequired(.uploads) }
-            if let wait = uploads?.take(for: client) { throw SluiceError.rateLimited(retryAfter: wait) }
+            guard access.permits(request.headers) else { throw .credentialsRequired(.uploads) }
+            if let wait = uploads?.take(for: client) { throw .rateLimited(retryAfter: wait) }
         }
-        return try await next(request, context)
     }
 }
 

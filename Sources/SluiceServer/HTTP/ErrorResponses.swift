@@ -7,26 +7,27 @@ import SluiceCore
 
 /// THE place where errors become HTTP responses: every ``SluiceError`` case gets its status
 /// here, framework errors keep theirs (with a text body, as every error has), and anything
-/// else is a bug, logged and answered 500.
+/// else is a bug, logged and answered 500. ``RequestMiddleware`` hands it what a route threw.
 ///
 /// Bodies are a short plain-text line, or `{"error": "..."}` when the client accepts JSON.
-struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+struct ErrorResponses: Sendable {
     let logger: Logger
     let metrics: TrafficMetrics
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        do {
-            return try await next(request, context)
-        } catch let error as SluiceError {
+    /// The answer to `request` whose route threw `error`; throws only what an
+    /// `HTTPResponseError` throws while making its own.
+    func response(for error: any Error, request: Request, context: some RequestContext) throws -> Response {
+        switch error {
+        case let error as SluiceError:
             metrics.recordError(error.shortName)
             return Self.response(for: error, request: request)
-        } catch let error as HTTPError {
+        case let error as HTTPError:
             // The router's own answers (no route: 404, wrong method: 405).
             let message = error.body ?? error.status.reasonPhrase.lowercased()
             return Self.errorResponse(error.status, message: message, request: request, headers: error.headers)
-        } catch let error as any HTTPResponseError {
+        case let error as any HTTPResponseError:
             return try error.response(from: request, context: context)
-        } catch {
+        default:
             let part = FailingPart(of: error)
             metrics.recordError(part.rawValue)
             guard part == .internal else {

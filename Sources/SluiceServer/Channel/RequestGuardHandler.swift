@@ -12,8 +12,9 @@ import NIOHTTPTypes
 /// - a response sent before the request body ended (an error such as 413 mid-upload) gets
 ///   `Connection: close`; the connection then reads and discards what the client is still
 ///   sending for a short while, so the client sees the answer instead of a reset, and closes;
-/// - a request's header block must arrive within `headerTimeout` of the connection opening or
-///   the previous response ending, so a slow-loris client cannot hold a connection.
+/// - a later request's header block must arrive within `headerTimeout` of the previous
+///   response ending, so a slow-loris client cannot hold a connection (the first request's is
+///   timed by ``ConnectionOpeningGuard``: this handler joins the pipeline once that head is read).
 final class RequestGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -46,15 +47,6 @@ final class RequestGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
         self.maxUploadSize = maxUploadSize
         self.uploadAccess = uploadAccess
         self.headerTimeout = headerTimeout
-    }
-
-    func handlerAdded(context: ChannelHandlerContext) {
-        if context.channel.isActive { startHeaderDeadline(context: context) }
-    }
-
-    func channelActive(context: ChannelHandlerContext) {
-        startHeaderDeadline(context: context)
-        context.fireChannelActive()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {

@@ -99,3 +99,17 @@ void clinux_trim_memory(void) { malloc_trim(0); }
 #else
 void clinux_trim_memory(void) {}
 #endif
+
+#if defined(__linux__)
+#include <stdio.h>
+int64_t clinux_resident_bytes(void) {
+    FILE *statm = fopen("/proc/self/statm", "re");
+    if (!statm) return -1;
+    long long size = 0, resident = 0;
+    const int read = fscanf(statm, "%lld %lld", &size, &resident);
+    fclose(statm);
+    return read == 2 ? (int64_t)resident * sysconf(_SC_PAGESIZE) : -1;
+}
+#else
+int64_t clinux_resident_bytes(void) { return -1; }
+#endif

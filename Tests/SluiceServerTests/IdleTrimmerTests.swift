@@ -11,7 +11,7 @@ import Testing
 
 /// `IdleTrimmer` gives memory the allocator kept back to the system and closes the blob files
 /// no read uses.
-@Suite struct IdleTrimmerTests {
+@Suite(.serialized) struct IdleTrimmerTests {
     #if canImport(Glibc)
     /// How many of the pages lying wholly inside `blocks` (each `size` bytes) are in memory,
     /// and how many there are (`mincore`). The blocks may be freed: their addresses are only
@@ -46,10 +46,23 @@ import Testing
     }
 
     @Test func freedMemoryLeavesTheProcessOnceTheTrimmerRuns() async throws {
+        try await Self.expectFreedMemoryHandedBack { blobs in IdleTrimmer(interval: .milliseconds(50), blobs: blobs) }
+    }
+
+    /// The 128 MiB freed below grew the process past `growth`: trimmed long before `interval`.
+    @Test func aProcessThatGrewIsTrimmedWithoutWaitingForTheInterval() async throws {
+        try await Self.expectFreedMemoryHandedBack { blobs in
+            IdleTrimmer(interval: .seconds(3600), blobs: blobs, check: .milliseconds(50), growth: 16 << 20)
+        }
+    }
+
+    /// Runs the trimmer `make` builds while memory is freed, and expects most of it handed back.
+    private static func expectFreedMemoryHandedBack(_ make: (LocalBlobStore) -> IdleTrimmer) async throws {
         let root = Self.temporaryRoot()
         defer { try? FileManager.default.removeItem(at: root) }
         let blobs = try await LocalBlobStore(root: FilePath(root.path), logger: Logger(label: "test"))
-        let trimmer = Task { try await IdleTrimmer(interval: .milliseconds(50), blobs: blobs).run() }
+        let idleTrimmer = make(blobs)
+        let trimmer = Task { try await idleTrimmer.run() }
         defer { trimmer.cancel() }
         // Up to three tries, each on a new thread: glibc gives a thread a heap of its own only
         // while it has fewer than 8 per core, and on a shared one the other tests' allocations

@@ -1,6 +1,7 @@
 // Linux calls that Swift's Glibc module does not import (they need _GNU_SOURCE or <malloc.h>):
 // sync_file_range, with which FileAppender writes a large upload to disk while it arrives,
-// malloc_trim, with which IdleTrimmer gives freed memory back after a burst, and openat2 and
+// malloc_trim, with which IdleTrimmer gives freed memory back after a burst (watching the
+// resident size in /proc/self/statm), and openat2 and
 // preadv2 with the flags that never wait for the disk, with which LocalBlobStore reads what
 // the page cache holds without a trip to a file thread, and cachestat, with which it tells
 // whether the kernel can send a range of a file to a socket without waiting for the disk.
@@ -24,6 +25,9 @@ int clinux_wait_writeback(int fd, int64_t offset, int64_t length);
 /// Returns the allocator's free memory to the system (glibc's malloc_trim(0)); a no-op
 /// elsewhere.
 void clinux_trim_memory(void);
+
+/// The process's resident memory in bytes (/proc/self/statm), or -1 where it cannot be read.
+int64_t clinux_resident_bytes(void);
 
 /// Opens the file at `path` for reading only if its path resolves from the kernel's caches
 /// alone (openat2 with RESOLVE_CACHED), so the call never waits for the disk. A descriptor, or

@@ -101,8 +101,8 @@ final class ImmediateDownloadHandler: ChannelDuplexHandler, RemovableChannelHand
     private func answer(to request: HTTPRequest, from client: SocketAddress?) -> Answer? {
         let start = ContinuousClock.now
         let fields = request.headerFields
-        guard request.method == .get || request.method == .head, fields[.contentLength] ?? "0" == "0",
-            fields[.transferEncoding] == nil, fields[.connection] == nil, let target = request.path
+        guard request.method == .get || request.method == .head, !fields.announcesBody,
+            fields[.connection] == nil, let target = request.path
         else { return nil }
         let uri = URI(target)
         let query = uri.queryParameters

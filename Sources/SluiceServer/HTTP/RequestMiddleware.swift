@@ -27,7 +27,7 @@ struct RequestMiddleware: RouterMiddleware {
         } else {
             do {
                 try access.check(request, from: context.remoteAddress)
-                if Self.carriesBody(request) {
+                if request.headers.announcesBody {
                     // Its chunks, hashing and metadata then never stand in the queue of the
                     // executor that every other request's route runs on.
                     response = try await withTaskExecutorPreference(BodyWorkExecutor.shared) {
@@ -44,10 +44,12 @@ struct RequestMiddleware: RouterMiddleware {
         measurement.record(response, route: context.endpointPath)
         return response
     }
+}
 
-    /// Whether `request` carries a body: the uploads (`PUT`, `POST`, tus `PATCH`).
-    static func carriesBody(_ request: Request) -> Bool {
-        request.headers[.transferEncoding] != nil
-            || (request.headers[.contentLength].map { $0 != "0" } ?? false)
+extension HTTPFields {
+    /// Whether these request headers announce a body (a `Transfer-Encoding`, or a
+    /// `Content-Length` other than 0): the uploads (`PUT`, `POST`, tus `PATCH`).
+    var announcesBody: Bool {
+        self[.transferEncoding] != nil || (self[.contentLength].map { $0 != "0" } ?? false)
     }
 }

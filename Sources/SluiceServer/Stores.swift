@@ -29,7 +29,7 @@ struct Stores {
         do {
             let blobs: any BlobStore
             // Local storage does its file work on threads of its own, not on NIO's shared
-            // blocking pool (two threads on two cores), which SQLite also uses.
+            // blocking pool (two threads on two cores); SQLite has a thread of its own too.
             func localStore(_ root: FilePath) async throws -> LocalBlobStore {
                 let threads = NIOThreadPool(numberOfThreads: configuration.fileThreads)
                 threads.start()

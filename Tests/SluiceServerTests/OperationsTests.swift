@@ -8,7 +8,7 @@ import Testing
     @Test func healthzSaysOK() async throws {
         try await LiveServer.run { server in
             let answer = try await server.request(.GET, "/healthz")
-            #expect(answer.status == 200)
+            #expect(answer.status == 200, "\(answer.text)")
             #expect(answer.text == "ok\n")
         }
     }

@@ -85,7 +85,7 @@ import Testing
             #expect((1...12).contains(retryAfter))
             #expect(try await server.put("a.txt", [1]).status == 429)
             // Monitoring is never limited.
-            let health = try await server.request(.GET, "/healthz")
+            let health = try await server.health()
             #expect(health.status == 200, "\(health.text)")
             #expect(try await server.request(.GET, "/metrics").status == 200)
         }

@@ -7,7 +7,7 @@ import Testing
 @Suite struct OperationsTests {
     @Test func healthzSaysOK() async throws {
         try await LiveServer.run { server in
-            let answer = try await server.request(.GET, "/healthz")
+            let answer = try await server.health()
             #expect(answer.status == 200, "\(answer.text)")
             #expect(answer.text == "ok\n")
         }

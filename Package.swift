@@ -48,6 +48,7 @@ let package = Package(
         .executableTarget(
             name: "sluice",
             dependencies: [
+                "CLinux",
                 "SluiceServer",
                 "SluiceCore",
                 "SluiceParsing",

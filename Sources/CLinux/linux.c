@@ -96,8 +96,10 @@ int clinux_load_into_cache(int fd, int64_t offset, int64_t length) { return -ENO
 #if defined(__GLIBC__)
 #include <malloc.h>
 void clinux_trim_memory(void) { malloc_trim(0); }
+void clinux_use_one_malloc_arena(void) { mallopt(M_ARENA_MAX, 1); }
 #else
 void clinux_trim_memory(void) {}
+void clinux_use_one_malloc_arena(void) {}
 #endif
 
 #if defined(__linux__)

@@ -38,9 +38,9 @@ public struct ServerConfiguration: Sendable {
     /// cannot answer, opens, renames; uploads write their chunks on their own threads): an
     /// fsync holds its thread until the disk is done, so many uploads ending at once need many.
     public var fileThreads = 16
-    /// What the request bodies of all connections may hold in memory on their way to storage:
-    /// each connection's share bounds what of its body waits for the server, and reads get
-    /// smaller as connections grow in number (see `ReadBudget`, `BodyWindow`).
+    /// What the request bodies of all connections may hold in memory on their way to storage,
+    /// at least one read's grant of 128 KiB: connections read 128 KiB at a time while it
+    /// lasts and wait their turn when it is spent (see `ReadBudget`, `BodyWindow`).
     public var readBudget = 32 << 20
     /// A connection that sends nothing for this long is closed (slow or dead clients).
     public var idleTimeout: Duration = .seconds(60)

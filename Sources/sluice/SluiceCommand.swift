@@ -8,8 +8,7 @@ import SluiceCore
 import SluiceParsing
 import SluiceServer
 
-/// The `sluice` command line.
-@main
+/// The `sluice` command line (started by main.swift).
 struct SluiceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sluice",
@@ -57,7 +56,7 @@ struct Serve: AsyncParsableCommand {
     var headerTimeout: String?
     @Option(help: "Threads for the blocking file work of local storage; an fsync holds one until the disk is done (SLUICE_FILE_THREADS). [default: 16]")
     var fileThreads: Int?
-    @Option(help: "What the request bodies of all connections may hold in memory on their way to storage, as for --max-upload-size; past its share (1 MiB down to 16 KiB) a connection is not read until the server caught up (SLUICE_READ_BUDGET). [default: 32MiB]")
+    @Option(help: "What the request bodies of all connections may hold in memory on their way to storage, as for --max-upload-size, at least 128KiB; connections read their bodies 128 KiB at a time while it lasts, and wait their turn when it is spent (SLUICE_READ_BUDGET). [default: 32MiB]")
     var readBudget: String?
     @Option(help: "trace, debug, info, notice, warning, error or critical (SLUICE_LOG_LEVEL). [default: info]")
     var logLevel: String?
@@ -120,8 +119,8 @@ struct Serve: AsyncParsableCommand {
             configuration.fileThreads = count
         }
         if let text = value(readBudget, "READ_BUDGET") {
-            guard let size = ByteSize.parse(text), (1...(1 << 40)).contains(size) else {
-                throw ValidationError("invalid --read-budget: \(text)")
+            guard let size = ByteSize.parse(text), ((128 << 10)...(1 << 40)).contains(size) else {
+                throw ValidationError("invalid --read-budget: \(text) (128KiB to 1TiB)")
             }
             configuration.readBudget = Int(size)
         }

@@ -120,19 +120,24 @@ struct ImmediateDownloadTests {
     }
 
     @Test func aConnectionBusyWithImmediateAnswersOutlivesTheIdleTimeout() async throws {
-        try await LiveServer.run(configure: { $0.idleTimeout = .seconds(3) }) { server in
+        let idleTimeout = Duration.seconds(3)
+        try await LiveServer.run(configure: { $0.idleTimeout = idleTimeout }) { server in
             let link = try await server.upload("busy.txt", Array("busy".utf8))
             let path = String(link.dropFirst(server.base.count))
             _ = try await server.request(.GET, link)  // now kept
             let connection = try await RawConnection(port: server.port)
             // Requests one after the other's answer for 5 s against a 3 s timeout: a connection
             // whose requests the timeout did not see would be cut at 3 s. (The client pauses
-            // 50 ms between them; a loaded machine stretches that, not to 3 s.)
+            // 50 ms between them.)
             let start = ContinuousClock.now
+            var lastSent = start
+            var longestGap = Duration.zero
             var sent = 0
-            while ContinuousClock.now - start < .seconds(5) {
+            while ContinuousClock.now - start < .seconds(5), !connection.snapshot.closed {
                 sent += 1
-                try await connection.send("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Number: \(sent)\r\n\r\n")
+                try? await connection.send("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Number: \(sent)\r\n\r\n")
+                longestGap = max(longestGap, ContinuousClock.now - lastSent)
+                lastSent = .now
                 let deadline = ContinuousClock.now + .seconds(10)
                 while Self.answers(in: connection.snapshot.text) < sent, !connection.snapshot.closed,
                     ContinuousClock.now < deadline
@@ -142,8 +147,13 @@ struct ImmediateDownloadTests {
                 try await Task.sleep(for: .milliseconds(50))
             }
             let (text, closed) = connection.snapshot
-            #expect(!closed)
-            #expect(Self.answers(in: text) == sent)
+            // Under the load of every other test at once this task may not run for seconds; only
+            // requests that came less than the timeout apart oblige the server to stay.
+            if closed {
+                #expect(longestGap >= idleTimeout, "closed with requests at most \(longestGap) apart")
+            } else {
+                #expect(Self.answers(in: text) == sent)
+            }
             await connection.close()
         }
     }

@@ -191,6 +191,23 @@ import Testing
             #expect(try await server.rowCount() == 100)
         }
     }
+
+    /// With room for two reads at a time (grants of 128 KiB), uploads wait their turn.
+    @Test func uploadsBeyondTheReadBudgetWaitTheirTurnAndAllLand() async throws {
+        try await LiveServer.run(configure: { $0.readBudget = 256 << 10 }) { server in
+            let size = 600_000  // five reads each
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<12 {
+                    group.addTask {
+                        let link = try await server.upload("w\(index).bin", testBytes(size + index, seed: UInt64(index)))
+                        #expect(try await server.request(.GET, link).body == testBytes(size + index, seed: UInt64(index)))
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(try await server.rowCount() == 12)
+        }
+    }
 }
 
 /// The same chunk `count` times, as an async sequence: a large body without a large array.

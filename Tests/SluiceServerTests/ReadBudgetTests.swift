@@ -1,46 +1,49 @@
 import NIOCore
+import NIOEmbedded
 import NIOPosix
 import Synchronization
 import Testing
 
 @testable import SluiceServer
 
-/// `ReadBudget` shares body windows and socket reads out among the open connections of a real
-/// listening socket.
+/// `ReadBudget` sizes the socket reads of the connections of a real listening socket that are
+/// not in a request body (the grants of body reads: `BodyWindowTests`).
 @Suite struct ReadBudgetTests {
     /// Room for four connections' largest windows.
     static let budgetBytes = 4 * ReadBudget.largestWindow
 
-    @Test func readsShrinkAsConnectionsOpenAndGrowBackAsTheyClose() async throws {
+    @Test func readsOutsideABodyShrinkAsConnectionsOpenAndGrowBackAsTheyClose() async throws {
         let budget = ReadBudget(bytes: Self.budgetBytes)
         let group = MultiThreadedEventLoopGroup.singleton
         let server = try await ServerBootstrap(group: group)
-            .childChannelInitializer { channel in channel.eventLoop.makeCompletedFuture { try budget.manage(channel) } }
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try budget.manage(channel, window: BodyWindow(budget: budget, eventLoop: channel.eventLoop))
+                }
+            }
             .bind(host: "127.0.0.1", port: 0).get()
         defer { server.close(promise: nil) }
-        #expect(budget.windowLimit == ReadBudget.largestWindow)
-        #expect(budget.readLimit == ReadBudget.largestRead)
+        #expect(budget.readLimit == ReadBudget.grant)
 
         var clients: [any Channel] = []
         for _ in 0..<16 { clients.append(try await ClientBootstrap(group: group).connect(to: server.localAddress!).get()) }
-        try await waitUntil { budget.windowLimit == ReadBudget.largestWindow / 4 }
-        #expect(budget.readLimit == ReadBudget.largestRead, "as large as the window, at most the largest read")
-        for _ in 0..<48 { clients.append(try await ClientBootstrap(group: group).connect(to: server.localAddress!).get()) }
-        try await waitUntil { budget.windowLimit == 64 * 1024 }
-        #expect(budget.readLimit == 64 * 1024)
-        for _ in 0..<200 { clients.append(try await ClientBootstrap(group: group).connect(to: server.localAddress!).get()) }
-        try await waitUntil { budget.windowLimit == ReadBudget.smallestWindow }
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(budget.readLimit == ReadBudget.grant, "a quarter of a mebibyte each, at most one grant")
+        for _ in 0..<32 { clients.append(try await ClientBootstrap(group: group).connect(to: server.localAddress!).get()) }
+        // 4 MiB / 48 = 87,381 bytes, which ByteBuffer would round up to 128 KiB: a power of two below.
+        try await waitUntil { budget.readLimit == 64 * 1024 }
+        for _ in 0..<216 { clients.append(try await ClientBootstrap(group: group).connect(to: server.localAddress!).get()) }
+        try await waitUntil { budget.readLimit == 16 * 1024 }
         try await Task.sleep(for: .milliseconds(200))
-        #expect(budget.windowLimit == ReadBudget.smallestWindow, "never below the smallest window")
-        #expect(budget.readLimit == ReadBudget.smallestWindow, "reads as small as the smallest window, no smaller")
+        #expect(budget.readLimit == 16 * 1024, "never below 16 KiB")
 
         for client in clients { try await client.close() }
-        try await waitUntil { budget.windowLimit == ReadBudget.largestWindow && budget.readLimit == ReadBudget.largestRead }
+        try await waitUntil { budget.readLimit == ReadBudget.grant }
     }
 
-    @Test func readsGrowWhileTheyFillTheirBufferUpToTheLimitAndShrinkWhenTheyDoNot() {
+    @Test func readsOutsideABodyGrowWhileTheyFillTheirBufferAndShrinkWhenTheyDoNot() {
         let budget = ReadBudget(bytes: Self.budgetBytes)
-        var allocator = ReadBudget.Allocator(budget: budget)
+        var allocator = ReadBudget.Allocator(window: BodyWindow(budget: budget, eventLoop: EmbeddedEventLoop()))
         let bytes = ByteBufferAllocator()
         var sizes: [Int] = []
         for _ in 0..<8 {
@@ -49,20 +52,12 @@ import Testing
             _ = allocator.record(actualReadBytes: buffer.capacity)
         }
         #expect(sizes.first == ReadBudget.Allocator.smallest)
-        #expect(sizes.last == ReadBudget.largestRead)
+        #expect(sizes.last == ReadBudget.grant)
         #expect(sizes == sizes.sorted())
 
         _ = allocator.record(actualReadBytes: 100)
         _ = allocator.record(actualReadBytes: 100)
-        #expect(allocator.buffer(allocator: bytes).capacity == ReadBudget.largestRead / 4)
-    }
-
-    @Test func readsArePowersOfTwoThatFitTheWindow() {
-        let budget = ReadBudget(bytes: 100_000)
-        #expect(budget.windowLimit == 100_000)
-        #expect(budget.readLimit == 64 * 1024, "ByteBuffer would round 100,000 up to 128 KiB")
-        #expect(budget.allowsRead(outstanding: 100_000 - 64 * 1024))
-        #expect(!budget.allowsRead(outstanding: 100_000 - 64 * 1024 + 1))
+        #expect(allocator.buffer(allocator: bytes).capacity == ReadBudget.grant / 4)
     }
 
     /// NIO's pooled receive buffer, reused once the reader let go of it, never shrinks: a
@@ -74,7 +69,7 @@ import Testing
         let server = try await ServerBootstrap(group: group)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try budget.manage(channel)
+                    try budget.manage(channel, window: BodyWindow(budget: budget, eventLoop: channel.eventLoop))
                     try channel.pipeline.syncOperations.addHandler(recorder)
                 }
             }
@@ -87,7 +82,7 @@ import Testing
         let large = 4 << 20
         try await client.writeAndFlush(ByteBuffer(repeating: 1, count: large))
         try await waitUntil { received() == large }
-        #expect(recorder.reads.withLock { $0.map(\.storage).max() } == ReadBudget.largestRead)
+        #expect(recorder.reads.withLock { $0.map(\.storage).max() } == ReadBudget.grant)
         for piece in 1...12 {
             try await client.writeAndFlush(ByteBuffer(repeating: 2, count: 100))
             try await waitUntil { received() == large + piece * 100 }

@@ -1,7 +1,8 @@
 // Linux calls that Swift's Glibc module does not import (they need _GNU_SOURCE or <malloc.h>):
 // sync_file_range, with which FileAppender writes a large upload to disk while it arrives,
 // malloc_trim, with which IdleTrimmer gives freed memory back after a burst (watching the
-// resident size in /proc/self/statm), and openat2 and
+// resident size in /proc/self/statm), mallopt, with which the server keeps one malloc arena
+// for all its threads, and openat2 and
 // preadv2 with the flags that never wait for the disk, with which LocalBlobStore reads what
 // the page cache holds without a trip to a file thread, and cachestat, with which it tells
 // whether the kernel can send a range of a file to a socket without waiting for the disk.
@@ -25,6 +26,10 @@ int clinux_wait_writeback(int fd, int64_t offset, int64_t length);
 /// Returns the allocator's free memory to the system (glibc's malloc_trim(0)); a no-op
 /// elsewhere.
 void clinux_trim_memory(void);
+
+/// Makes threads started from now on share the allocator's arenas instead of each taking one of
+/// its own (glibc's mallopt(M_ARENA_MAX, 1)); a no-op elsewhere.
+void clinux_use_one_malloc_arena(void);
 
 /// The process's resident memory in bytes (/proc/self/statm), or -1 where it cannot be read.
 int64_t clinux_resident_bytes(void);

@@ -2,90 +2,292 @@ import NIOCore
 import NIOHTTP1
 import Synchronization
 
-/// Bounds in bytes how much of a request body one connection holds between its socket and the
-/// code that consumes it, so that an upload the server is behind on waits in the kernel's
-/// socket buffer, as with nginx, instead of in memory.
+/// One connection's share of the ``ReadBudget``: the read buffers of its request body held
+/// between its socket and the code that consumes them, so that an upload the server is behind
+/// on waits in the kernel's socket buffer, as with nginx, instead of in memory.
 ///
 /// Hummingbird's queue between the channel and a route is bounded in messages (ten), not
-/// bytes. The ``BodyWindowHandler`` counts the body bytes it passes on and stops asking the
-/// socket for more once another read might not fit the connection's ``ReadBudget/windowLimit``
-/// (``ReadBudget/allowsRead(outstanding:)``); the reader
-/// hands bytes back with ``Credit/release(_:)`` as it consumes them (``RequestBodyReader``).
-/// The limit holds from a request's head until its response ends: a body the route leaves
-/// unread, which Hummingbird discards after the response, is never held up.
+/// bytes. While a request body arrives, the ``BodyWindowHandler`` lets a `read` through only
+/// with a grant from the budget (``ReadBudget/takeGrant(for:)``), waiting its turn when the
+/// budget is spent, and only while the connection holds less than
+/// ``ReadBudget/largestWindow``. A read's buffer counts against the budget at its whole size
+/// (a read of 40 KiB into a buffer of 128 KiB holds 128 KiB) until the reader has handed back
+/// every body byte it brought, with ``release(_:)`` as it consumes them
+/// (``RequestBodyReader``), or until the response ends: a body the route leaves unread, which
+/// Hummingbird discards after the response, is never held up.
 final class BodyWindow: Sendable {
     private let budget: ReadBudget
-    /// Body bytes passed on and not yet released.
-    private let outstanding = Atomic<Int>(0)
-    /// Whether a request body is open and its response not yet ended.
-    private let enforcing = Atomic<Bool>(false)
-    /// Whether a `read` was held back; the release that makes room passes it on.
-    private let readHeld = Atomic<Bool>(false)
+    private let eventLoop: any EventLoop
+    private let ledger = Mutex(Ledger())
+    private let closed = Atomic<Bool>(false)
+    private let state: NIOLoopBoundBox<LoopState>
 
-    init(budget: ReadBudget) {
+    /// The reads whose body bytes are not all consumed, oldest first: the reader consumes a body
+    /// in the order it came. Shared by the event loop and the reader's thread.
+    private struct Ledger {
+        var reads = CircularBuffer<HeldRead>()
+        /// What the reads' buffers hold together.
+        var held = 0
+        /// Whether a `read` waits for this connection's own buffers to be released.
+        var readWaits = false
+
+        /// Whether another grant fits the connection's largest window.
+        var fitsAnotherRead: Bool { held + ReadBudget.grant <= ReadBudget.largestWindow }
+    }
+
+    private struct HeldRead {
+        /// The size of the read's buffer.
+        var cost: Int
+        /// Its body bytes not yet consumed.
+        var bytes: Int
+        /// Whether the read's messages are still being passed on (more bytes may come).
+        var open = true
+    }
+
+    /// What only the event loop touches.
+    private struct LoopState {
+        var phase = Phase.betweenBodies
+        /// The grant the next socket read may fill; 0 without one.
+        var grant = 0
+        /// Counts grants given, so that a timeout sees whether its grant is still unused.
+        var grantSerial = 0
+        /// The size of the buffer the last read was given.
+        var lastCapacity = 0
+        /// The read whose messages are being passed on.
+        var current: CurrentRead?
+        var queued = false
+        var handler: BodyWindowHandler?
+    }
+
+    private struct CurrentRead {
+        let cost: Int
+        /// Whether the budget has been charged its cost (by a grant, or once it brought body bytes).
+        var paid: Bool
+        var carriesBody = false
+    }
+
+    private enum Phase {
+        /// No request body is arriving: reads need no grant.
+        case betweenBodies
+        /// A request announced a body: its reads count against the budget.
+        case receiving
+        /// The response ended before the body: the rest is Hummingbird's to discard.
+        case discarding
+    }
+
+    /// Made on `eventLoop`, the connection's.
+    init(budget: ReadBudget, eventLoop: any EventLoop) {
         self.budget = budget
+        self.eventLoop = eventLoop
+        self.state = NIOLoopBoundBox(LoopState(), eventLoop: eventLoop)
     }
 
-    /// A request head: nothing of its body is outstanding yet, and the limit applies.
-    fileprivate func requestStarted() {
-        outstanding.store(0, ordering: .relaxed)
-        enforcing.store(true, ordering: .releasing)
+    // MARK: Any thread
+
+    /// `count` bytes of the body were consumed: the buffers they were all that was left of go
+    /// back to the budget.
+    func release(_ count: Int) {
+        let (freed, readAgain) = ledger.withLock { ledger -> (Int, Bool) in
+            var remaining = count
+            var freed = 0
+            while remaining > 0, var oldest = ledger.reads.first {
+                let taken = min(remaining, oldest.bytes)
+                oldest.bytes -= taken
+                remaining -= taken
+                guard oldest.bytes == 0, !oldest.open else {
+                    ledger.reads[ledger.reads.startIndex] = oldest
+                    break
+                }
+                ledger.reads.removeFirst()
+                ledger.held -= oldest.cost
+                freed += oldest.cost
+            }
+            let readAgain = ledger.readWaits && ledger.fitsAnotherRead
+            if readAgain { ledger.readWaits = false }
+            return (freed, readAgain)
+        }
+        budget.giveBack(freed)
+        if readAgain { eventLoop.execute { self.state.value.handler?.readAgain() } }
     }
 
-    /// The response ended: what is left of the body is Hummingbird's to discard. Returns
-    /// whether a held `read` is to be passed on.
-    fileprivate func responseEnded() -> Bool {
-        enforcing.store(false, ordering: .releasing)
-        return readHeld.exchange(false, ordering: .acquiringAndReleasing)
+    /// The budget's turn for this connection came: a grant for its next read.
+    func granted() {
+        eventLoop.execute {
+            self.state.value.queued = false
+            guard !self.isClosed, let handler = self.state.value.handler else {
+                self.budget.giveBack(ReadBudget.grant)
+                return
+            }
+            self.hold(grant: ReadBudget.grant)
+            handler.readAgain()
+        }
     }
 
-    fileprivate func passed(_ count: Int) {
-        outstanding.add(count, ordering: .relaxed)
+    /// Whether the connection is gone, so that a grant for it would be wasted. (A stale
+    /// `false` only costs a grant that ``granted()`` hands straight back.)
+    var isClosed: Bool {
+        closed.load(ordering: .relaxed)
     }
 
-    /// Whether a `read` must wait; if so it is recorded as held.
-    fileprivate func holdRead() -> Bool {
-        guard enforcing.load(ordering: .acquiring) else { return false }
-        guard !budget.allowsRead(outstanding: outstanding.load(ordering: .acquiring)) else { return false }
-        readHeld.store(true, ordering: .releasing)
-        // A release between the load and the store did not see the read held: look again.
-        if budget.allowsRead(outstanding: outstanding.load(ordering: .acquiring)),
-            readHeld.exchange(false, ordering: .acquiringAndReleasing)
-        {
+    // MARK: The event loop
+
+    /// Whether a `read` may go to the socket now. If not, it is passed on later, when the
+    /// budget grants one or this connection's own buffers make room.
+    fileprivate func admitsRead() -> Bool {
+        guard state.value.phase == .receiving else { return true }
+        guard state.value.grant == 0 else { return true }
+        guard !state.value.queued else { return false }
+        let fits = ledger.withLock { ledger in
+            ledger.readWaits = !ledger.fitsAnotherRead
+            return !ledger.readWaits
+        }
+        guard fits else { return false }
+        guard budget.takeGrant(for: self) else {
+            state.value.queued = true
             return false
         }
+        hold(grant: ReadBudget.grant)
         return true
     }
 
-    /// `count` bytes consumed; returns whether a held `read` is to be passed on.
-    fileprivate func release(_ count: Int) -> Bool {
-        let now = outstanding.subtract(count, ordering: .acquiringAndReleasing).newValue
-        return budget.allowsRead(outstanding: now) && readHeld.exchange(false, ordering: .acquiringAndReleasing)
+    /// Holds `grant` until a read fills it, or ``ReadBudget/grantTimeout`` passes.
+    private func hold(grant: Int) {
+        state.value.grant += grant
+        state.value.grantSerial += 1
+        let serial = state.value.grantSerial
+        eventLoop.scheduleTask(in: ReadBudget.grantTimeout) {
+            guard self.state.value.grantSerial == serial else { return }
+            self.budget.giveBack(self.state.value.grant)
+            self.state.value.grant = 0
+        }
     }
 
-    /// What a body's reader needs to hand bytes back from any thread.
-    struct Credit: Sendable {
-        fileprivate let window: BodyWindow
-        fileprivate let handler: NIOLoopBound<BodyWindowHandler>
+    /// The size of the next socket read's buffer: its grant, or for a read outside a request
+    /// body `otherwise`, at most the budget's ``ReadBudget/readLimit``.
+    func readSize(otherwise size: Int) -> Int {
+        let capacity =
+            if state.value.grant > 0 {
+                state.value.grant
+            } else if state.value.phase == .receiving {
+                ReadBudget.Allocator.smallest
+            } else {
+                min(size, budget.readLimit)
+            }
+        state.value.lastCapacity = capacity
+        return capacity
+    }
 
-        /// `count` bytes of the body were consumed: they no longer count against the window.
-        func release(_ count: Int) {
-            guard window.release(count) else { return }
-            let handler = self.handler
-            handler.eventLoop.execute { handler.value.resumeReading() }
+    /// A socket read filled the buffer ``readSize(otherwise:)`` gave it; its messages follow.
+    func readCompleted() {
+        let paid = state.value.grant > 0
+        if paid {
+            state.value.grant = 0
+            state.value.grantSerial += 1
         }
+        state.value.current = CurrentRead(cost: state.value.lastCapacity, paid: paid)
+    }
+
+    /// A request head came; any discarding of the last body is over.
+    fileprivate func requestStarted(announcingBody: Bool) {
+        state.value.phase = announcingBody ? .receiving : .betweenBodies
+    }
+
+    /// Body bytes passed on: the read that brought them holds its buffer until they are
+    /// consumed.
+    fileprivate func passed(_ count: Int) {
+        guard state.value.phase == .receiving else { return }
+        var read = state.value.current ?? CurrentRead(cost: count, paid: false)
+        if !read.paid { budget.spend(read.cost) }
+        let isNew = !read.carriesBody
+        ledger.withLock { ledger in
+            if isNew {
+                ledger.reads.append(HeldRead(cost: read.cost, bytes: count))
+                ledger.held += read.cost
+            } else if var last = ledger.reads.last, last.open {
+                last.bytes += count
+                ledger.reads[ledger.reads.index(before: ledger.reads.endIndex)] = last
+            }
+        }
+        read.paid = true
+        read.carriesBody = true
+        state.value.current = read
+    }
+
+    /// The request body ended: later reads are for the next request. Returns whether a held
+    /// `read` is to be passed on.
+    fileprivate func bodyEnded() -> Bool {
+        if state.value.phase != .discarding { state.value.phase = .betweenBodies }
+        return ledger.withLock { ledger in
+            defer { ledger.readWaits = false }
+            return ledger.readWaits
+        }
+    }
+
+    /// A read's messages are through: its buffer goes back if it brought no body, or if the
+    /// reader already consumed all it brought.
+    fileprivate func readBatchEnded() {
+        guard let read = state.value.current else { return }
+        state.value.current = nil
+        guard read.carriesBody else {
+            if read.paid { budget.giveBack(read.cost) }
+            return
+        }
+        let freed = ledger.withLock { ledger -> Int in
+            guard var last = ledger.reads.last, last.open else { return 0 }
+            last.open = false
+            guard last.bytes == 0 else {
+                ledger.reads[ledger.reads.index(before: ledger.reads.endIndex)] = last
+                return 0
+            }
+            ledger.reads.removeLast()
+            ledger.held -= last.cost
+            return last.cost
+        }
+        budget.giveBack(freed)
+    }
+
+    /// The response ended: the buffers the body still holds go back to the budget, and the rest
+    /// of it is Hummingbird's to discard. Returns whether a held `read` is to be passed on.
+    fileprivate func responseEnded() -> Bool {
+        if state.value.phase == .receiving { state.value.phase = .discarding }
+        let (freed, readWaited) = ledger.withLock { ledger in
+            defer { ledger = Ledger() }
+            return (ledger.held, ledger.readWaits)
+        }
+        budget.giveBack(freed)
+        return readWaited
+    }
+
+    /// The handler that passes held reads on.
+    fileprivate func attach(_ handler: BodyWindowHandler?) {
+        state.value.handler = handler
+    }
+
+    /// The connection closed: everything it held goes back to the budget.
+    fileprivate func close() {
+        closed.store(true, ordering: .relaxed)
+        state.value.handler = nil
+        let held = ledger.withLock { ledger in
+            defer { ledger = Ledger() }
+            return ledger.held
+        }
+        let current = state.value.current.map { $0.paid && !$0.carriesBody ? $0.cost : 0 } ?? 0
+        budget.giveBack(held + state.value.grant + current)
+        state.value.grant = 0
+        state.value.grantSerial += 1
+        state.value.current = nil
     }
 }
 
 /// The channel side of a ``BodyWindow``: right behind the HTTP decoder, it counts body bytes,
-/// holds `read` while the window is full, and sees requests start and responses end. After a
-/// WebSocket upgrade everything passes through untouched.
+/// holds `read` while the window has no grant, and sees requests start and responses end.
+/// After a WebSocket upgrade everything passes through untouched.
 final class BodyWindowHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// HTTP parts until a WebSocket upgrade, frames after it.
     typealias InboundIn = Any
     typealias OutboundIn = Any
 
-    private let window: BodyWindow
+    let window: BodyWindow
     private var context: ChannelHandlerContext?
 
     init(window: BodyWindow) {
@@ -94,24 +296,27 @@ final class BodyWindowHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        window.attach(self)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
-    }
-
-    /// The handle a body's reader releases bytes through; to be made on the event loop.
-    func credit() -> BodyWindow.Credit {
-        BodyWindow.Credit(window: window, handler: NIOLoopBound(self, eventLoop: context!.eventLoop))
+        window.close()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) as? HTTPServerRequestPart {
-        case .head: window.requestStarted()
+        case .head(let head): window.requestStarted(announcingBody: head.announcesBody)
         case .body(let bytes): window.passed(bytes.readableBytes)
-        case .end, nil: break
+        case .end: if window.bodyEnded() { context.read() }
+        case nil: break
         }
         context.fireChannelRead(data)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        window.readBatchEnded()
+        context.fireChannelReadComplete()
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
@@ -122,11 +327,20 @@ final class BodyWindowHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func read(context: ChannelHandlerContext) {
-        guard !window.holdRead() else { return }
+        guard window.admitsRead() else { return }
         context.read()
     }
 
-    fileprivate func resumeReading() {
-        context?.read()
+    /// A grant came, or the connection's own bytes made room: try the held read again.
+    fileprivate func readAgain() {
+        guard let context, window.admitsRead() else { return }
+        context.read()
+    }
+}
+
+extension HTTPRequestHead {
+    /// Whether a body follows the head.
+    fileprivate var announcesBody: Bool {
+        headers.contains(name: "transfer-encoding") || (headers.first(name: "content-length").map { $0 != "0" } ?? false)
     }
 }

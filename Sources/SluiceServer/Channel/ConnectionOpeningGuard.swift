@@ -140,8 +140,9 @@ struct GuardedChildChannel<Inner: ServerChildChannel>: ServerChildChannel {
     let traffic: TrafficLog
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        channel.eventLoop.makeCompletedFuture {
-            try readBudget.manage(channel)
+        let bodyWindow = BodyWindow(budget: readBudget, eventLoop: channel.eventLoop)
+        return channel.eventLoop.makeCompletedFuture {
+            try readBudget.manage(channel, window: bodyWindow)
             try channel.syncOptions?.setOption(ChannelOptions.writeBufferWaterMark, value: Self.writeBufferWaterMark)
             try channel.pipeline.syncOperations.addHandler(ConnectionOpeningGuard(headerTimeout: headerTimeout))
         }.flatMap {
@@ -152,7 +153,7 @@ struct GuardedChildChannel<Inner: ServerChildChannel>: ServerChildChannel {
             try channel.pipeline.syncOperations.addHandler(responder, position: .after(decoder.handler))
             let trafficHandler = TrafficHandler(report: traffic.record)
             try channel.pipeline.syncOperations.addHandler(trafficHandler, position: .after(responder))
-            let window = BodyWindowHandler(window: BodyWindow(budget: readBudget))
+            let window = BodyWindowHandler(window: bodyWindow)
             try channel.pipeline.syncOperations.addHandler(window, position: .after(trafficHandler))
             try channel.pipeline.syncOperations.addHandler(FileSendingHandler(), position: .after(window))
             return value

@@ -26,9 +26,9 @@ enum RequestBodyReader {
         of request: Request, context: SluiceRequestContext, counting counter: Counter,
         _ consume: (ByteBuffer) async throws -> Void
     ) async throws {
-        // A body no larger than the smallest window never fills one.
-        let fitsWindow = try declared(request).map { $0 <= ReadBudget.smallestWindow } ?? false
-        let window = fitsWindow ? nil : await context.bodyWindow()
+        // A body no larger than one grant goes back to the budget when the response ends.
+        let fitsGrant = try declared(request).map { $0 <= ReadBudget.grant } ?? false
+        let window = fitsGrant ? nil : await context.bodyWindow()
         var iterator = request.body.makeAsyncIterator()
         while true {
             let chunk: ByteBuffer?

@@ -20,10 +20,10 @@ struct SluiceRequestContext: RequestContext, RemoteAddressRequestContext {
 
     /// Where a reader of the request body hands consumed bytes back (see ``BodyWindow``); `nil`
     /// once the connection closed.
-    func bodyWindow() async -> BodyWindow.Credit? {
+    func bodyWindow() async -> BodyWindow? {
         let channel = self.channel
         return try? await channel.eventLoop.submit {
-            try channel.pipeline.syncOperations.handler(type: BodyWindowHandler.self).credit()
+            try channel.pipeline.syncOperations.handler(type: BodyWindowHandler.self).window
         }.get()
     }
 

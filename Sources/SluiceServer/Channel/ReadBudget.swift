@@ -5,8 +5,8 @@ import Synchronization
 /// connections, so that many uploads the server is behind on hold a bounded amount.
 ///
 /// A connection reading a request body takes ``grant`` bytes of credit before each socket read
-/// and reads at most that much (its ``BodyWindow``); the bytes count against the budget until
-/// the route has consumed them. When the budget is spent, connections wait their turn in a
+/// and reads at most that much (its ``BodyWindow``); the read's buffer counts against the
+/// budget until the route has consumed every body byte it brought. When the budget is spent, connections wait their turn in a
 /// queue and leave their bytes in the kernel's socket buffer, as with nginx. So a thousand
 /// uploads read 128 KiB at a time, a few hundred at once, instead of each its thousandth of
 /// the budget in pieces of 32 KiB: the server's work is per read, not per byte (see README,
@@ -74,8 +74,9 @@ final class ReadBudget: Sendable {
         }
     }
 
-    /// Spends `count` bytes that arrived without a grant (a body's first bytes, which came with
-    /// its head). The budget may go below zero by such bytes.
+    /// Spends the buffer of a read that brought body bytes without a grant (a body's first
+    /// bytes, which came with its head, or a read after its grant timed out). The budget may go
+    /// below zero by such buffers.
     func spend(_ count: Int) {
         guard count > 0 else { return }
         credit.withLock { $0.available -= count }
